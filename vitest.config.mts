@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // The Temporal SDK's native runtime is per process: one fork per test file.
+    pool: 'forks',
+    globalSetup: ['test/harness/global-dev-server.ts'],
+    setupFiles: ['test/harness/quiet-runtime.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});

@@ -1,0 +1,2 @@
+// Every workflow the worker registers. Message definitions live in ./messages.
+export {};

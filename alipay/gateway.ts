@@ -1,0 +1,128 @@
+// The only I/O of alipay/: sends a signed request over a keep-alive undici pool and returns the
+// verified response node.
+import { Pool } from 'undici';
+import { AlipayError } from './errors';
+import {
+  signedRequestParams,
+  splitForTransport,
+  type AlipayCredentials,
+  type RequestExtras,
+} from './request';
+import { verifiedResponse, type ResponseNode } from './response';
+
+export const ALIPAY_PRODUCTION_GATEWAY = 'https://openapi.alipay.com/gateway.do';
+export const ALIPAY_SANDBOX_GATEWAY = 'https://openapi-sandbox.dl.alipaydev.com/gateway.do';
+
+export interface GatewayOptions extends AlipayCredentials {
+  /** Full gateway URL: production, Alipay's sandbox, or our own sandbox. */
+  gateway: string;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  connections?: number;
+  now?: () => Date;
+}
+
+/** What typed methods need from a gateway; AlipayGateway is the implementation. */
+export interface AlipayTransport {
+  readonly credentials: AlipayCredentials;
+  readonly gatewayUrl: string;
+  execute(
+    method: string,
+    bizContent: Readonly<Record<string, unknown>>,
+    extras?: RequestExtras,
+  ): Promise<ResponseNode>;
+  sign(
+    method: string,
+    bizContent: Readonly<Record<string, unknown>>,
+    extras?: RequestExtras,
+  ): Record<string, string>;
+}
+
+const SENT_BUT_UNANSWERED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export class AlipayGateway implements AlipayTransport {
+  readonly credentials: AlipayCredentials;
+  readonly gatewayUrl: string;
+  private readonly url: URL;
+  private readonly pool: Pool;
+  private readonly now: () => Date;
+
+  constructor(options: GatewayOptions) {
+    this.credentials = {
+      appId: options.appId,
+      privateKey: options.privateKey,
+      alipayPublicKey: options.alipayPublicKey,
+      certificates: options.certificates,
+      appAuthToken: options.appAuthToken,
+    };
+    this.gatewayUrl = options.gateway;
+    this.url = new URL(options.gateway);
+    this.now = options.now ?? (() => new Date());
+    this.pool = new Pool(this.url.origin, {
+      connections: options.connections ?? 32,
+      connect: { timeout: options.connectTimeoutMs ?? 5_000 },
+      headersTimeout: options.headersTimeoutMs ?? 15_000,
+      bodyTimeout: options.bodyTimeoutMs ?? 15_000,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  sign(
+    method: string,
+    bizContent: Readonly<Record<string, unknown>>,
+    extras: RequestExtras = {},
+  ): Record<string, string> {
+    return signedRequestParams(method, bizContent, this.credentials, extras, this.now());
+  }
+
+  async execute(
+    method: string,
+    bizContent: Readonly<Record<string, unknown>>,
+    extras: RequestExtras = {},
+  ): Promise<ResponseNode> {
+    const { query, body } = splitForTransport(this.sign(method, bizContent, extras));
+    let status: number;
+    let text: string;
+    let traceId: string | undefined;
+    try {
+      const response = await this.pool.request({
+        method: 'POST',
+        path: `${this.url.pathname}?${query.toString()}`,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
+          accept: 'application/json',
+        },
+        body: body.toString(),
+      });
+      status = response.statusCode;
+      const header = response.headers['trace_id'];
+      traceId = typeof header === 'string' ? header : undefined;
+      text = await response.body.text();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const kind = typeof code === 'string' && SENT_BUT_UNANSWERED.has(code) ? 'ambiguous' : 'transient';
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new AlipayError(`gateway unreachable or silent (${reason})`, { kind, method, cause: error });
+    }
+    if (status !== 200) {
+      throw new AlipayError(`gateway answered HTTP ${status}`, {
+        kind: 'transient',
+        method,
+        httpStatus: status,
+        traceId,
+      });
+    }
+    return verifiedResponse({
+      method,
+      body: text,
+      alipayPublicKey: this.credentials.alipayPublicKey,
+      alipayCertSn: this.credentials.certificates?.alipayCertSn,
+      traceId,
+    });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -88,12 +88,17 @@ describe('notification verification', () => {
     }
   });
 
-  it('rejects a null-laden query string whose signature does not verify', () => {
+  it('rejects the seed-shaped GET query string: null fields, a raw space, a + in the signature', () => {
+    // Shape of the example Alipay's red packet guide shows: every business field the literal null.
     const seedLike =
-      'notify_type=fund_stdtrustee_refund.success&notify_id=null&auth_no=2026112510002001110000000001&amount=1.00' +
-      '&payer_logon_id=null&sign_type=RSA2&sign=' +
-      encodeURIComponent(Buffer.alloc(256, 7).toString('base64'));
-    expect(verifyNotification(parseFormEncoded(seedLike), alipay.publicKey)).toMatchObject({
+      'notify_type=trade_status_sync&notify_id=91722adff935e8cfa58b3aabf4dead6ibe&notify_time=2017-02-16 21:46:15' +
+      '&sign_type=RSA2&sign=WcO+t3D8Kg71dTlKwN7r9PzUOXeaBJwp8/FOuSxcuSkXsoVYxBpsAidprySCjHCjmaglNcjoKJQLJ28=' +
+      '&auth_no=null&out_order_no=null&operation_id=null&out_request_no=null&operation_type=null&amount=null' +
+      '&status=null&gmt_create=null&gmt_trans=null&payer_logon_id=null&payer_user_id=null';
+    const params = parseFormEncoded(seedLike);
+    expect(params.notify_time).toBe('2017-02-16 21:46:15');
+    expect(params.sign).toContain(' '); // a form decoder turns the raw + into a space: it can never verify
+    expect(verifyNotification(params, alipay.publicKey)).toMatchObject({
       ok: false,
       reason: 'bad-signature',
     });

@@ -1,6 +1,7 @@
 // Keys and certificates made at test time: nothing secret is ever committed.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
+import { issueCertificate } from '../../sandbox/certificates';
 
 export interface TestKeyPair {
   privateKey: KeyObject;
@@ -30,15 +31,13 @@ export interface CertificateSpec {
 }
 
 export function certificatePem(spec: CertificateSpec): string {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(spec.keys.publicPem);
-  cert.serialNumber = spec.serialHex;
-  cert.validity.notBefore = new Date(Date.now() - 86400_000);
-  cert.validity.notAfter = new Date(Date.now() + 365 * 86400_000);
-  cert.setSubject(spec.subject);
-  cert.setIssuer(spec.issuer);
-  cert.sign(forge.pki.privateKeyFromPem(spec.signer.privatePkcs1Pem), forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+  return issueCertificate({
+    subject: spec.subject,
+    issuer: spec.issuer,
+    serialHex: spec.serialHex,
+    publicKey: spec.keys.publicKey,
+    signingKey: spec.signer.privateKey,
+  });
 }
 
 /** Rewrites a certificate's signature algorithm to ECDSA-with-SHA256, as a non-RSA root would carry. */

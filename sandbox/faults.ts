@@ -1,0 +1,94 @@
+// Faults on demand, per method ("*" for all) and for notifications. Rates are 0..1.
+
+export interface MethodFaults {
+  /** Answer code 20000 isp.unknow-error without applying the request. */
+  unavailableRate?: number;
+  /** Answer 40004 SYSTEM_ERROR without applying the request. */
+  systemErrorRate?: number;
+  /** Added before answering, in milliseconds. */
+  latencyMs?: number;
+  /** Never answer and never apply: the client times out. */
+  hangRate?: number;
+  /** Apply the request, then never answer: the response is lost. */
+  lostResponseRate?: number;
+}
+
+export interface NotifyFaults {
+  /** The notification is never delivered. */
+  dropRate?: number;
+  /** Each attempt is delivered twice. */
+  duplicateRate?: number;
+  /** Delivered before the gateway answers the call that caused it. */
+  earlyRate?: number;
+}
+
+export interface FaultConfig {
+  methods?: Record<string, MethodFaults>;
+  notify?: NotifyFaults;
+}
+
+const RATE_KEYS = [
+  'unavailableRate',
+  'systemErrorRate',
+  'hangRate',
+  'lostResponseRate',
+  'dropRate',
+  'duplicateRate',
+  'earlyRate',
+];
+
+export class FaultConfigError extends Error {
+  override name = 'FaultConfigError';
+}
+
+function checkNumbers(where: string, values: object): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new FaultConfigError(`${where}.${key} must be a non-negative number`);
+    }
+    if (RATE_KEYS.includes(key) && value > 1)
+      throw new FaultConfigError(`${where}.${key} must be between 0 and 1`);
+    if (!RATE_KEYS.includes(key) && key !== 'latencyMs')
+      throw new FaultConfigError(`${where}.${key} is not a fault`);
+  }
+}
+
+export function validateFaultConfig(input: unknown): FaultConfig {
+  if (typeof input !== 'object' || input === null) throw new FaultConfigError('faults must be a JSON object');
+  const config = input as FaultConfig;
+  for (const [method, faults] of Object.entries(config.methods ?? {}))
+    checkNumbers(`methods.${method}`, faults);
+  checkNumbers('notify', config.notify ?? {});
+  return { methods: { ...config.methods }, notify: { ...config.notify } };
+}
+
+export class Faults {
+  private config: FaultConfig;
+
+  constructor(
+    config: FaultConfig = {},
+    private readonly random: () => number = Math.random,
+  ) {
+    this.config = validateFaultConfig(config);
+  }
+
+  set(config: FaultConfig): void {
+    this.config = validateFaultConfig(config);
+  }
+
+  current(): FaultConfig {
+    return this.config;
+  }
+
+  forMethod(method: string): MethodFaults {
+    return { ...this.config.methods?.['*'], ...this.config.methods?.[method] };
+  }
+
+  notify(): NotifyFaults {
+    return this.config.notify ?? {};
+  }
+
+  roll(rate: number | undefined): boolean {
+    return rate !== undefined && rate > 0 && this.random() < rate;
+  }
+}

@@ -1,0 +1,274 @@
+// Faults on demand: each one does what it says, and money is conserved through all of them.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { agreementPay, disburse, queryOperation, refund, type FundOperation } from '../../alipay/methods';
+import { AlipayError } from '../../alipay/errors';
+import type { AlipayGateway } from '../../alipay/gateway';
+import type { RunningSandbox } from '../../sandbox/server';
+import { merchantGateway, startTestSandbox } from '../helpers/sandbox';
+import { startNotifyReceiver, type NotifyReceiver } from '../helpers/notify-receiver';
+
+let sandbox: RunningSandbox;
+let gateway: AlipayGateway;
+let receiver: NotifyReceiver;
+let sequence = 0;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  gateway = merchantGateway(sandbox, { headersTimeoutMs: 300 });
+  receiver = await startNotifyReceiver();
+});
+afterEach(() => sandbox.faults.set({}));
+afterAll(async () => {
+  await gateway?.close();
+  await sandbox?.close();
+  await receiver?.close();
+});
+
+async function fundedPacket(amount: number): Promise<string> {
+  sequence += 1;
+  const pay = await agreementPay(gateway, {
+    outOrderNo: `FPAY-${sequence}`,
+    outRequestNo: `FPAY-${sequence}-R`,
+    orderTitle: '红包',
+    amount,
+    payerUserId: '2088000000000001',
+  });
+  return pay.authNo;
+}
+
+const disburseRequest = (authNo: string, id: string, amount: number) => ({
+  outOrderNo: `FD-${authNo}-${id}`,
+  deductAuthNo: authNo,
+  outRequestNo: `FD-${authNo}-${id}`,
+  orderTitle: '领取',
+  amount,
+  payeeUserId: '2088000000000002',
+});
+
+async function setFaults(body: unknown): Promise<Response> {
+  return fetch(`${sandbox.url}/sandbox/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+describe('gateway faults', () => {
+  it('answers 20000 or SYSTEM_ERROR without applying the request', async () => {
+    const authNo = await fundedPacket(100);
+    expect(
+      (await setFaults({ methods: { 'alipay.fund.coupon.order.disburse': { unavailableRate: 1 } } })).status,
+    ).toBe(200);
+    await expect(disburse(gateway, disburseRequest(authNo, 'u', 10))).rejects.toMatchObject({
+      code: '20000',
+      kind: 'transient',
+    });
+    sandbox.faults.set({ methods: { '*': { systemErrorRate: 1 } } });
+    await expect(disburse(gateway, disburseRequest(authNo, 'u', 10))).rejects.toMatchObject({
+      subCode: 'SYSTEM_ERROR',
+      kind: 'transient',
+    });
+    expect(sandbox.ledger.packet(authNo).disbursed).toBe(0);
+    sandbox.faults.set({});
+    expect((await disburse(gateway, disburseRequest(authNo, 'u', 10))).status).toBe('SUCCESS');
+  });
+
+  it('adds latency', async () => {
+    const authNo = await fundedPacket(100);
+    sandbox.faults.set({ methods: { '*': { latencyMs: 150 } } });
+    const started = Date.now();
+    await disburse(gateway, disburseRequest(authNo, 'slow', 1));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  });
+
+  it('hangs without applying, or applies and loses the response', async () => {
+    const authNo = await fundedPacket(100);
+    sandbox.faults.set({ methods: { '*': { hangRate: 1 } } });
+    await expect(disburse(gateway, disburseRequest(authNo, 'hang', 5))).rejects.toMatchObject({
+      kind: 'ambiguous',
+    });
+    sandbox.faults.set({ methods: { '*': { lostResponseRate: 1 } } });
+    await expect(disburse(gateway, disburseRequest(authNo, 'lost', 7))).rejects.toMatchObject({
+      kind: 'ambiguous',
+    });
+    sandbox.faults.set({});
+    const { outOrderNo, outRequestNo } = disburseRequest(authNo, 'lost', 7);
+    expect(await queryOperation(gateway, { outOrderNo, outRequestNo })).toMatchObject({
+      status: 'SUCCESS',
+      amount: 7,
+    });
+    await expect(queryOperation(gateway, disburseRequest(authNo, 'hang', 5))).rejects.toMatchObject({
+      subCode: 'ORDER_NOT_EXIST',
+    });
+    expect(sandbox.ledger.packet(authNo).disbursed).toBe(7);
+  });
+
+  it('refuses a malformed fault setting', async () => {
+    expect((await setFaults({ methods: { '*': { hangRate: 2 } } })).status).toBe(400);
+    expect((await setFaults({ notify: { dropRate: 'often' } })).status).toBe(400);
+  });
+});
+
+describe('notification faults and retries', () => {
+  async function refundWithNotify(amount: number): Promise<{ authNo: string; operation: FundOperation }> {
+    const authNo = await fundedPacket(amount);
+    const operation = await refund(
+      gateway,
+      { authNo, outRequestNo: `FR-${authNo}`, amount, remark: '退回' },
+      { notifyUrl: receiver.url },
+    );
+    return { authNo, operation };
+  }
+
+  const forPacket = (authNo: string) => receiver.received.filter((fields) => fields.auth_no === authNo);
+
+  it('retries until the answer is exactly success, with the same notify_id', async () => {
+    receiver.answers.push('fail', 'SUCCESS ', 'success');
+    const { authNo } = await refundWithNotify(100);
+    // 4 min and 10 min at time scale 0.001: 240 ms and 600 ms.
+    for (let i = 0; i < 300 && forPacket(authNo).length < 3; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const deliveries = forPacket(authNo);
+    expect(deliveries).toHaveLength(3);
+    expect(new Set(deliveries.map((fields) => fields.notify_id)).size).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(forPacket(authNo)).toHaveLength(3);
+  });
+
+  it('duplicates notifications on demand', async () => {
+    sandbox.faults.set({ notify: { duplicateRate: 1 } });
+    const { authNo } = await refundWithNotify(100);
+    for (let i = 0; i < 100 && forPacket(authNo).length < 2; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const deliveries = forPacket(authNo);
+    expect(deliveries).toHaveLength(2);
+    expect(deliveries[0]!.notify_id).toBe(deliveries[1]!.notify_id);
+  });
+
+  it('sends a notification before the response on demand', async () => {
+    sandbox.faults.set({
+      notify: { earlyRate: 1 },
+      methods: { 'alipay.fund.coupon.order.refund': { latencyMs: 0 } },
+    });
+    const authNo = await fundedPacket(100);
+    const countBefore = forPacket(authNo).length;
+    const pending = refund(
+      gateway,
+      { authNo, outRequestNo: `FR-${authNo}`, amount: 100, remark: 'r' },
+      { notifyUrl: receiver.url },
+    );
+    await pending;
+    // The notification was posted before the answer was written; by the time the answer is read it has landed.
+    for (let i = 0; i < 50 && forPacket(authNo).length === countBefore; i++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    const history = sandbox.notifier.history().filter((delivery) => delivery.url === receiver.url);
+    expect(history.length).toBeGreaterThan(0);
+    expect(forPacket(authNo)).toHaveLength(1);
+  });
+
+  it('drops notifications on demand', async () => {
+    sandbox.faults.set({ notify: { dropRate: 1 } });
+    const { authNo } = await refundWithNotify(100);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(forPacket(authNo)).toHaveLength(0);
+    expect(sandbox.ledger.packet(authNo).refunded).toBe(100);
+  });
+});
+
+describe('a randomised run with faults on', () => {
+  it('conserves money over a few hundred operations, and nothing is paid twice', async () => {
+    let seed = 42;
+    const random = (): number => {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    sandbox.faults.set({
+      methods: {
+        '*': { unavailableRate: 0.2, systemErrorRate: 0.05, lostResponseRate: 0.05, hangRate: 0.02 },
+      },
+      notify: { dropRate: 0.1, duplicateRate: 0.1, earlyRate: 0.1 },
+    });
+
+    /** Sends the same request until it is settled: transient -> resend, ambiguous -> query. */
+    async function settle(
+      send: () => Promise<FundOperation>,
+      locate: { outOrderNo: string; outRequestNo: string },
+    ) {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        try {
+          return await send();
+        } catch (error) {
+          if (!(error instanceof AlipayError) || error.kind === 'permanent') throw error;
+          if (error.kind === 'ambiguous') {
+            const found = await queryOperation(gateway, locate).catch(() => undefined);
+            if (found) return found;
+          }
+        }
+      }
+      throw new Error('never settled');
+    }
+
+    const packets: Array<{ authNo: string; outOrderNo: string; total: number; paidOut: number }> = [];
+    for (let i = 0; i < 8; i++) {
+      sequence += 1;
+      const outOrderNo = `RPAY-${sequence}`;
+      const total = 1000 + Math.floor(random() * 5000);
+      const request = {
+        outOrderNo,
+        outRequestNo: `${outOrderNo}-R`,
+        orderTitle: '红包',
+        amount: total,
+        payerUserId: '2088000000000001',
+      };
+      const pay = await settle(() => agreementPay(gateway, request), request);
+      packets.push({ authNo: pay.authNo, outOrderNo, total, paidOut: 0 });
+    }
+
+    let operations = 0;
+    let refusals = 0;
+    for (let i = 0; i < 240; i++) {
+      const packet = packets[Math.floor(random() * packets.length)]!;
+      const amount = 1 + Math.floor(random() * 150);
+      const request = disburseRequest(packet.authNo, `r${i}`, amount);
+      try {
+        const result = await settle(() => disburse(gateway, request), request);
+        packet.paidOut += result.amount;
+        operations += 1;
+      } catch (error) {
+        expect(error).toMatchObject({
+          subCode: expect.stringMatching(/MONEY_NOT_ENOUGH|ORDER_ALREADY_CLOSED/),
+        });
+        refusals += 1;
+      }
+    }
+    for (const packet of packets) {
+      const balance = sandbox.ledger.packet(packet.authNo).balance;
+      if (balance === 0) continue;
+      const request = { outOrderNo: packet.outOrderNo, outRequestNo: `RREF-${packet.authNo}` };
+      await settle(
+        () =>
+          refund(
+            gateway,
+            { authNo: packet.authNo, outRequestNo: request.outRequestNo, amount: balance, remark: '退回' },
+            { notifyUrl: receiver.url },
+          ),
+        request,
+      );
+    }
+    sandbox.faults.set({});
+
+    expect(operations + refusals).toBe(240);
+    expect(operations).toBeGreaterThan(100);
+    for (const packet of packets) {
+      const ledger = sandbox.ledger.packet(packet.authNo);
+      expect(ledger.funded).toBe(packet.total);
+      expect(ledger.disbursed).toBe(packet.paidOut); // what we believe was paid is what was paid: none twice
+      expect(ledger.disbursed + ledger.refunded).toBe(packet.total);
+      expect(ledger.balance).toBe(0);
+      const requestNumbers = ledger.operations.map(
+        (operation) => `${operation.outOrderNo}/${operation.outRequestNo}`,
+      );
+      expect(new Set(requestNumbers).size).toBe(requestNumbers.length);
+    }
+  }, 120_000);
+});

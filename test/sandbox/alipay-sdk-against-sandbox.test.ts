@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlipaySdk } from 'alipay-sdk';
 import { parseFormEncoded } from '../../alipay/notify';
+import { certificateSn, rootCertificateSn } from '../../alipay/certs';
+import { AlipayGateway } from '../../alipay/gateway';
+import { loadPrivateKey, loadPublicKey } from '../../alipay/keys';
+import { queryOperation } from '../../alipay/methods';
 import type { RunningSandbox } from '../../sandbox/server';
 import { startTestSandbox } from '../helpers/sandbox';
 
@@ -135,5 +139,72 @@ describe('alipay-sdk against the sandbox gateway', () => {
       { validateSign: true },
     );
     expect(result).toMatchObject({ code: '40002', subCode: 'isv.invalid-signature' });
+  });
+
+  it('serves certificate mode: alipay-sdk with the sandbox certificates, and our client with their SNs', async () => {
+    const file = (name: string): string => readFileSync(join(sandbox.keys.dir, name), 'utf8');
+    const certSdk = new AlipaySdk({
+      appId: sandbox.keys.appId,
+      privateKey: file('app_private_key.pem').trim(),
+      appCertContent: file('app_cert.pem'),
+      alipayPublicCertContent: file('alipay_cert.pem'),
+      alipayRootCertContent: file('alipay_root_cert.pem'),
+      gateway: sandbox.gatewayUrl,
+    });
+    const paid = await certSdk.exec(
+      'alipay.fund.coupon.order.agreement.pay',
+      {
+        bizContent: {
+          out_order_no: 'SDK-CERT-1',
+          out_request_no: 'SDK-CERT-1-R',
+          order_title: '证书模式',
+          amount: '1.00',
+          payer_user_id: '2088000000000001',
+        },
+      },
+      { validateSign: true },
+    );
+    expect(paid).toMatchObject({ code: '10000', status: 'SUCCESS' });
+
+    const certificates = {
+      appCertSn: certificateSn(file('app_cert.pem')),
+      alipayRootCertSn: rootCertificateSn(file('alipay_root_cert.pem')),
+      alipayCertSn: certificateSn(file('alipay_cert.pem')),
+    };
+    const ours = new AlipayGateway({
+      gateway: sandbox.gatewayUrl,
+      appId: sandbox.keys.appId,
+      privateKey: loadPrivateKey(file('app_private_key.pem')),
+      alipayPublicKey: loadPublicKey(file('alipay_cert.pem')),
+      certificates,
+    });
+    const found = await queryOperation(ours, {
+      authNo: paid.authNo as string,
+      operationId: paid.operationId as string,
+    });
+    expect(found.amount).toBe(100);
+
+    const staleCert = new AlipayGateway({
+      gateway: sandbox.gatewayUrl,
+      appId: sandbox.keys.appId,
+      privateKey: loadPrivateKey(file('app_private_key.pem')),
+      alipayPublicKey: loadPublicKey(file('alipay_cert.pem')),
+      certificates: { ...certificates, alipayCertSn: 'an-older-alipay-certificate' },
+    });
+    await expect(queryOperation(staleCert, { authNo: 'a', operationId: 'b' })).rejects.toThrow(
+      /signed by Alipay certificate/,
+    );
+    const wrongApp = new AlipayGateway({
+      gateway: sandbox.gatewayUrl,
+      appId: sandbox.keys.appId,
+      privateKey: loadPrivateKey(file('app_private_key.pem')),
+      alipayPublicKey: loadPublicKey(file('alipay_cert.pem')),
+      certificates: { ...certificates, appCertSn: '0123456789abcdef0123456789abcdef' },
+    });
+    await expect(queryOperation(wrongApp, { authNo: 'a', operationId: 'b' })).rejects.toMatchObject({
+      code: '40002',
+      subCode: 'isv.app-cert-sn-invalid',
+    });
+    await Promise.all([ours.close(), staleCert.close(), wrongApp.close()]);
   });
 });

@@ -18,7 +18,7 @@ export default tseslint.config(
     // Workflow code is bundled into Temporal's deterministic sandbox: no Node built-ins, no I/O.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: nodeBuiltins.map((name) => ({
@@ -27,12 +27,12 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['../activities', '../activities/*'],
+              group: ['../activities', '../activities/*', '../alipay', '../alipay/*'],
               allowTypeImports: true,
-              message: 'Import activities as types only.',
+              message: 'Workflow code imports activities and alipay/ as types only.',
             },
             {
-              group: ['../alipay', '../alipay/*', '../client', '../client/*', '../worker', '../worker/*'],
+              group: ['../client', '../client/*', '../worker', '../worker/*', '../sandbox', '../sandbox/*'],
               message: 'Workflow code imports only @temporalio/workflow and its own modules.',
             },
           ],

@@ -11,6 +11,9 @@ export interface MethodFaults {
   hangRate?: number;
   /** Apply the request, then never answer: the response is lost. */
   lostResponseRate?: number;
+  /** Refuse for good: 40004 with `refuseSubCode` (default PAYEE_ACCOUNT_STATUS_ERROR), not applied. */
+  refuseRate?: number;
+  refuseSubCode?: string;
 }
 
 export interface NotifyFaults {
@@ -43,6 +46,11 @@ export class FaultConfigError extends Error {
 
 function checkNumbers(where: string, values: object): void {
   for (const [key, value] of Object.entries(values)) {
+    if (key === 'refuseSubCode') {
+      if (typeof value !== 'string' || !/^[A-Z_.]{1,64}$/.test(value))
+        throw new FaultConfigError(`${where}.refuseSubCode must be an Alipay sub_code`);
+      continue;
+    }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new FaultConfigError(`${where}.${key} must be a non-negative number`);
     }

@@ -17,6 +17,17 @@ export const PAY_NOTIFY_TYPE = 'trade_status_sync';
 
 export type GatewayOutcome = { kind: 'answer'; body: string } | { kind: 'hang' };
 
+/** One request as the sandbox saw it, for people and tests (GET /sandbox/requests). */
+export interface RequestRecord {
+  at: string;
+  method: string;
+  outOrderNo?: string;
+  outRequestNo?: string;
+  outcome: string;
+}
+
+const REQUESTS_KEPT = 10_000;
+
 export interface SandboxGatewayDeps {
   keys: SandboxKeys;
   ledger: Ledger;
@@ -112,10 +123,41 @@ function operationFields(operation: Operation): Record<string, string> {
 
 export class SandboxGateway {
   private readonly expiryTimers = new Set<NodeJS.Timeout>();
+  readonly requests: RequestRecord[] = [];
 
   constructor(private readonly deps: SandboxGatewayDeps) {}
 
   async handle(params: Params): Promise<GatewayOutcome> {
+    const outcome = await this.process(params);
+    this.log(params, outcome);
+    return outcome;
+  }
+
+  private log(params: Params, outcome: GatewayOutcome): void {
+    let biz: Record<string, unknown> = {};
+    try {
+      biz = JSON.parse(params.biz_content ?? '{}') as Record<string, unknown>;
+    } catch {
+      // recorded without its business fields
+    }
+    const field = (name: string): string | undefined =>
+      typeof biz[name] === 'string' ? (biz[name] as string) : undefined;
+    let result = 'no answer';
+    if (outcome.kind === 'answer') {
+      const match = /"code":"(\d+)"(?:,"msg":"[^"]*")?(?:,"sub_code":"([^"]+)")?/.exec(outcome.body);
+      result = match ? [match[1], match[2]].filter(Boolean).join(' ') : 'answered';
+    }
+    this.requests.push({
+      at: new Date().toISOString(),
+      method: params.method ?? '',
+      outOrderNo: field('out_order_no') ?? field('auth_no'),
+      outRequestNo: field('out_request_no'),
+      outcome: result,
+    });
+    this.requests.splice(0, this.requests.length - REQUESTS_KEPT);
+  }
+
+  private async process(params: Params): Promise<GatewayOutcome> {
     const method = params.method ?? '';
     const signer: Signer = {
       alipayPrivateKey: this.deps.keys.alipayPrivateKey,
@@ -139,6 +181,10 @@ export class SandboxGateway {
     }
     if (this.deps.faults.roll(faults.systemErrorRate)) {
       return this.answer(failure(nodeName, '40004', 'SYSTEM_ERROR', '系统繁忙', signer));
+    }
+    if (this.deps.faults.roll(faults.refuseRate)) {
+      const subCode = faults.refuseSubCode ?? 'PAYEE_ACCOUNT_STATUS_ERROR';
+      return this.answer(failure(nodeName, '40004', subCode, 'refused by a sandbox fault', signer));
     }
 
     let body: string;
@@ -346,15 +392,19 @@ export class SandboxGateway {
   expire(authNo: string): Operation | undefined {
     const packet = this.deps.ledger.packet(authNo);
     const operation = this.deps.ledger.expire(authNo);
-    if (operation && packet.payNotifyUrl) this.notifyRefund(packet.payNotifyUrl, operation);
+    if (operation && packet.payNotifyUrl)
+      this.notifyRefund(packet.payNotifyUrl, operation, { automatic: true });
     return operation;
   }
 
-  private notifyRefund(url: string, operation: Operation): void {
+  /** Alipay's automatic refund carries no out_request_no: no merchant request caused it. */
+  private notifyRefund(url: string, operation: Operation, { automatic } = { automatic: false }): void {
+    const { out_request_no: outRequestNo, ...fields } = operationFields(operation);
     this.deps.notifier.send(url, {
       notify_type: REFUND_NOTIFY_TYPE,
       app_id: this.deps.keys.appId,
-      ...operationFields(operation),
+      ...fields,
+      ...(automatic ? {} : { out_request_no: outRequestNo! }),
       operation_type: 'REFUND',
       gmt_create: alipayTimestamp(operation.gmtCreate),
     });

@@ -1,2 +1,2 @@
 // Every workflow the worker registers. Message definitions live in ./messages.
-export {};
+export { RedPacketLifecycle } from './red-packet-lifecycle';

@@ -1,8 +1,11 @@
-// Message definitions, search attribute keys and the task queue of RedPacketLifecycle.
-// Clients, the worker and the HTTP server import this module; it pulls in no workflow code.
+// RedPacketLifecycle's contract: its input, signals, update, query, search attributes and task
+// queue. Clients, the worker and the HTTP server import this module; it pulls in no workflow code.
 import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { FundNotification } from '../alipay/notify';
 
 export const DEFAULT_TASK_QUEUE = 'red-packets';
+export const WORKFLOW_TYPE = 'RedPacketLifecycle';
 
 export const AUTH_NO = defineSearchAttributeKey('AuthNo', 'KEYWORD');
 export const RED_PACKET_STATUS = defineSearchAttributeKey('RedPacketStatus', 'KEYWORD');
@@ -11,3 +14,85 @@ export const SEARCH_ATTRIBUTES = [AUTH_NO, RED_PACKET_STATUS] as const;
 export function workflowIdFor(authNo: string): string {
   return `red-packet-${authNo}`;
 }
+
+export type SplitMode = 'fixed' | 'random' | 'claimant';
+
+export type RedPacketStatus =
+  'OPEN' | 'CLOSING' | 'REFUNDING' | 'AWAITING_REFUND_NOTIFY' | 'REFUND_BLOCKED' | 'COMPLETED';
+
+/** Amounts are integer fen. Validated at the edge (client/), trusted here. */
+export interface RedPacketInput {
+  authNo: string;
+  /** The pay call's out_order_no. */
+  outOrderNo: string;
+  totalFen: number;
+  /** ISO 8601 instant at which the unclaimed remainder is refunded. */
+  expiresAt: string;
+  /** Number of claims allowed; required for `fixed` and `random`. */
+  shares?: number;
+  split: SplitMode;
+  title?: string;
+  /** Where Alipay sends the refund notification; the worker's ALIPAY_NOTIFY_URL otherwise. */
+  notifyUrl?: string;
+  /** How long to wait for the refund notification before asking Alipay; default 10 minutes. */
+  refundNotifyWaitMs?: number;
+  /** Continue-as-new once history has this many events (Temporal's suggestion applies anyway). */
+  continueAsNewAfterEvents?: number;
+}
+
+export interface ClaimRequest {
+  claimId: string;
+  payeeUserId?: string;
+  payeeLogonId?: string;
+  /** Only with `split: 'claimant'`. */
+  amountFen?: number;
+}
+
+export type ClaimStatus = 'PENDING' | 'PAID' | 'FAILED';
+
+export type ClaimRefusalReason =
+  | 'PACKET_NOT_OPEN'
+  | 'SHARES_EXHAUSTED'
+  | 'AMOUNT_REQUIRED'
+  | 'AMOUNT_NOT_ALLOWED'
+  | 'AMOUNT_OUT_OF_RANGE'
+  | 'PAYEE_REQUIRED'
+  | 'INVALID_CLAIM_ID';
+
+export type ClaimOutcome =
+  | { accepted: true; claimId: string; status: ClaimStatus; amountFen: number; remainingFen: number }
+  | { accepted: false; claimId: string; reason: ClaimRefusalReason };
+
+export interface RefundView {
+  outRequestNo: string;
+  amountFen: number;
+  status: 'PENDING' | 'SENT' | 'SUCCESS' | 'BLOCKED';
+  /** `ALIPAY_TIMEOUT` when Alipay refunded the balance itself at its expiry. */
+  source: 'MERCHANT' | 'ALIPAY_TIMEOUT';
+  failure?: string;
+}
+
+export interface RedPacketState {
+  authNo: string;
+  status: RedPacketStatus;
+  totalFen: number;
+  claimedFen: number;
+  remainingFen: number;
+  refundedFen: number;
+  shares: number | null;
+  expiresAt: string;
+  claims: Array<{ claimId: string; amountFen: number; status: ClaimStatus; failure?: string }>;
+  refund: RefundView | null;
+  ignoredNotifications: Array<{ notifyId: string; reason: string }>;
+}
+
+export const claimUpdate = defineUpdate<ClaimOutcome, [ClaimRequest]>('claim');
+/** Fire-and-forget claims: same rules as the update; the outcome shows in the state query. */
+export const claimSignal = defineSignal<[ClaimRequest]>('claim');
+/** A notification the webhook has verified. */
+export const alipayNotifySignal = defineSignal<[FundNotification]>('alipayNotify');
+/** The merchant closes the packet now and refunds the remainder. */
+export const closeNowSignal = defineSignal('closeNow');
+/** An operator retries a refund that Alipay refused (REFUND_BLOCKED). */
+export const retryRefundSignal = defineSignal('retryRefund');
+export const stateQuery = defineQuery<RedPacketState>('state');

@@ -1,0 +1,89 @@
+// Activities over alipay/: disburse a claim, refund the remainder, query an operation.
+// Built by a factory over a configured gateway; the workflow types its proxy from the result.
+import type { AlipayTransport } from '../alipay/gateway';
+import { disburse, refund } from '../alipay/methods';
+import { findOperation, settleOperation } from './settle-operation';
+
+export interface ActivityConfig {
+  /** Where Alipay sends refund notifications unless a packet names its own. */
+  notifyUrl?: string;
+}
+
+export interface DisburseClaimInput {
+  authNo: string;
+  outOrderNo: string;
+  outRequestNo: string;
+  amountFen: number;
+  title: string;
+  payeeUserId?: string;
+  payeeLogonId?: string;
+}
+
+export interface RefundRemainderInput {
+  authNo: string;
+  /** The pay's out_order_no: the query key of the refund. */
+  payOutOrderNo: string;
+  outRequestNo: string;
+  amountFen: number;
+  remark: string;
+  notifyUrl?: string;
+}
+
+export interface OperationResult {
+  operationId: string;
+  amountFen: number;
+  status: 'INIT' | 'SUCCESS' | 'CLOSED';
+}
+
+export interface QueryOperationInput {
+  outOrderNo: string;
+  outRequestNo: string;
+}
+
+export function createActivities(gateway: AlipayTransport, config: ActivityConfig = {}) {
+  return {
+    async disburseClaim(input: DisburseClaimInput): Promise<OperationResult> {
+      const key = { outOrderNo: input.outOrderNo, outRequestNo: input.outRequestNo };
+      const operation = await settleOperation(gateway, key, 'disburse', () =>
+        disburse(gateway, {
+          outOrderNo: input.outOrderNo,
+          deductAuthNo: input.authNo,
+          outRequestNo: input.outRequestNo,
+          orderTitle: input.title,
+          amount: input.amountFen,
+          payeeUserId: input.payeeUserId,
+          payeeLogonId: input.payeeLogonId,
+        }),
+      );
+      return { operationId: operation.operationId, amountFen: operation.amount, status: operation.status };
+    },
+
+    async refundRemainder(input: RefundRemainderInput): Promise<OperationResult> {
+      const key = { outOrderNo: input.payOutOrderNo, outRequestNo: input.outRequestNo };
+      const notifyUrl = input.notifyUrl ?? config.notifyUrl;
+      const operation = await settleOperation(gateway, key, 'refund', () =>
+        refund(
+          gateway,
+          {
+            authNo: input.authNo,
+            outRequestNo: input.outRequestNo,
+            amount: input.amountFen,
+            remark: input.remark,
+          },
+          { notifyUrl },
+        ),
+      );
+      return { operationId: operation.operationId, amountFen: operation.amount, status: operation.status };
+    },
+
+    /** The operation's status at Alipay, or null when Alipay has no such operation. */
+    async queryOperation(input: QueryOperationInput): Promise<OperationResult | null> {
+      const operation = await findOperation(gateway, input);
+      return operation
+        ? { operationId: operation.operationId, amountFen: operation.amount, status: operation.status }
+        : null;
+    },
+  };
+}
+
+export type RedPacketActivities = ReturnType<typeof createActivities>;

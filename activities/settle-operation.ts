@@ -1,0 +1,62 @@
+// The one rule for money-moving calls: send with fixed request numbers; a transient failure is
+// retried (by Temporal) with the same numbers; once the outcome may be unknown, ask Alipay
+// (operation query) before anything else, never send new numbers.
+import { Context } from '@temporalio/activity';
+import { AlipayError } from '../alipay/errors';
+import type { AlipayTransport } from '../alipay/gateway';
+import { queryOperation, type FundOperation } from '../alipay/methods';
+import { closed, isNotFound, pending, refused } from './failures';
+
+export interface OperationKey {
+  outOrderNo: string;
+  outRequestNo: string;
+}
+
+/** The operation as Alipay knows it, or undefined when Alipay has no such operation. */
+export async function findOperation(
+  gateway: AlipayTransport,
+  key: OperationKey,
+): Promise<FundOperation | undefined> {
+  try {
+    return await queryOperation(gateway, key);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+function settled(operation: FundOperation, what: string): FundOperation {
+  if (operation.status === 'INIT') throw pending(`${what} ${operation.outRequestNo} is still INIT at Alipay`);
+  if (operation.status === 'CLOSED') throw closed(`${what} ${operation.outRequestNo} was CLOSED by Alipay`);
+  return operation;
+}
+
+/**
+ * Runs `send` at most once per attempt. On a retry (an earlier attempt may have reached Alipay)
+ * it queries first. UNIQUE_VIOLATION and timeouts are resolved by query in the same attempt.
+ */
+export async function settleOperation(
+  gateway: AlipayTransport,
+  key: OperationKey,
+  what: string,
+  send: () => Promise<FundOperation>,
+): Promise<FundOperation> {
+  if (Context.current().info.attempt > 1) {
+    const earlier = await findOperation(gateway, key);
+    if (earlier) return settled(earlier, what);
+  }
+  try {
+    return settled(await send(), what);
+  } catch (error) {
+    if (!(error instanceof AlipayError)) throw error;
+    if (error.kind === 'ambiguous') {
+      const found = await findOperation(gateway, key);
+      if (found) return settled(found, what);
+      throw pending(
+        `${what} ${key.outRequestNo}: outcome unknown (${error.message}); Alipay has no record yet`,
+      );
+    }
+    if (error.kind === 'permanent') throw refused(error);
+    throw error;
+  }
+}

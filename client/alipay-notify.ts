@@ -1,0 +1,54 @@
+// The notify webhook's logic: verify, check the app, find the packet's workflow, signal it.
+// Alipay gets `success` only once Temporal has accepted the signal, so nothing is ever lost.
+import type { KeyObject } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { verifyNotification, type FundNotification, type NotifyParams } from '../alipay/notify';
+import { alipayNotifySignal, workflowIdFor } from '../workflows/messages';
+import { authNoFromRequestNo } from '../workflows/request-numbers';
+
+export interface NotifyDeps {
+  temporal: Client;
+  appId: string;
+  alipayPublicKey: KeyObject;
+}
+
+export type NotifyOutcome =
+  | { kind: 'delivered'; workflowId: string }
+  | { kind: 'already-completed'; workflowId: string }
+  | { kind: 'rejected'; reason: string }
+  | { kind: 'unknown-packet'; notification: FundNotification }
+  | { kind: 'temporal-unavailable'; error: string };
+
+function packetOf(notification: FundNotification): string | undefined {
+  if (notification.authNo) return notification.authNo;
+  return notification.outRequestNo ? authNoFromRequestNo(notification.outRequestNo) : undefined;
+}
+
+export async function handleAlipayNotification(deps: NotifyDeps, params: NotifyParams): Promise<NotifyOutcome> {
+  const verification = verifyNotification(params, deps.alipayPublicKey);
+  if (!verification.ok) return { kind: 'rejected', reason: `${verification.reason}: ${verification.detail}` };
+  const { notification } = verification;
+  if (notification.appId !== undefined && notification.appId !== deps.appId) {
+    return { kind: 'rejected', reason: `app_id ${notification.appId} is not ours` };
+  }
+  const authNo = packetOf(notification);
+  if (!authNo) return { kind: 'unknown-packet', notification };
+  const workflowId = workflowIdFor(authNo);
+  const handle = deps.temporal.workflow.getHandle(workflowId);
+  try {
+    await handle.signal(alipayNotifySignal, notification);
+    return { kind: 'delivered', workflowId };
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) return { kind: 'temporal-unavailable', error: String(error) };
+  }
+  // Not running: either it completed (the notification is a late retry) or it never existed.
+  try {
+    const description = await handle.describe();
+    return description.status.name === 'RUNNING'
+      ? { kind: 'temporal-unavailable', error: 'workflow reappeared while signalling' }
+      : { kind: 'already-completed', workflowId };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return { kind: 'unknown-packet', notification };
+    return { kind: 'temporal-unavailable', error: String(error) };
+  }
+}

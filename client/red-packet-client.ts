@@ -1,0 +1,146 @@
+// The typed client for services that prefer code to HTTP; the HTTP server uses it too.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { RedPacketLifecycle } from '../workflows/red-packet-lifecycle';
+import {
+  AUTH_NO,
+  claimUpdate,
+  closeNowSignal,
+  RED_PACKET_STATUS,
+  retryRefundSignal,
+  stateQuery,
+  WORKFLOW_TYPE,
+  workflowIdFor,
+  type ClaimOutcome,
+  type ClaimRefusalReason,
+  type ClaimRequest,
+  type RedPacketInput,
+  type RedPacketState,
+} from '../workflows/messages';
+
+/** The same auth_no was started with a different request. */
+export class RedPacketConflictError extends Error {
+  override name = 'RedPacketConflictError';
+}
+
+export interface CreateResult {
+  workflowId: string;
+  /** false when this exact request had already started the packet. */
+  created: boolean;
+}
+
+const REFUSAL_REASONS: readonly ClaimRefusalReason[] = [
+  'PACKET_NOT_OPEN',
+  'SHARES_EXHAUSTED',
+  'AMOUNT_REQUIRED',
+  'AMOUNT_NOT_ALLOWED',
+  'AMOUNT_OUT_OF_RANGE',
+  'PAYEE_REQUIRED',
+  'INVALID_CLAIM_ID',
+];
+
+function yuan(fen: number): string {
+  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+}
+
+function summary(input: RedPacketInput): string {
+  const shares = input.shares === undefined ? 'unlimited shares' : `${input.shares} shares`;
+  return `Red packet ${input.authNo}: ${yuan(input.totalFen)} yuan, ${shares}, ${input.split} split, expires ${input.expiresAt}`;
+}
+
+/**
+ * The workflow has finished (or never existed: then the error stands). A repeated claimId still
+ * gets its first result, read from the workflow's final state; a new claim is refused.
+ */
+async function claimOnClosedPacket(
+  handle: WorkflowHandle<typeof RedPacketLifecycle>,
+  request: ClaimRequest,
+  notFound: WorkflowNotFoundError,
+): Promise<ClaimOutcome> {
+  const description = await handle.describe().catch(() => undefined);
+  if (!description) throw notFound;
+  const final = description.status.name === 'COMPLETED' ? await handle.result() : undefined;
+  const earlier = final?.claims.find((claim) => claim.claimId === request.claimId);
+  if (final && earlier) {
+    return {
+      accepted: true,
+      claimId: earlier.claimId,
+      status: earlier.status,
+      amountFen: earlier.amountFen,
+      remainingFen: final.remainingFen,
+    };
+  }
+  return { accepted: false, claimId: request.claimId, reason: 'PACKET_NOT_OPEN' };
+}
+
+export type RedPacketClient = ReturnType<typeof createRedPacketClient>;
+
+export function createRedPacketClient(temporal: Client, taskQueue: string) {
+  const handleFor = (authNo: string): WorkflowHandle<typeof RedPacketLifecycle> =>
+    temporal.workflow.getHandle<typeof RedPacketLifecycle>(workflowIdFor(authNo));
+
+  return {
+    /**
+     * Starts the packet's lifecycle once. `fingerprint` identifies the request (by default the
+     * input): the same request again is answered as created before, a different one is a conflict.
+     */
+    async create(input: RedPacketInput, fingerprint = JSON.stringify(input)): Promise<CreateResult> {
+      const workflowId = workflowIdFor(input.authNo);
+      try {
+        await temporal.workflow.start<typeof RedPacketLifecycle>(WORKFLOW_TYPE, {
+          taskQueue,
+          workflowId,
+          args: [input],
+          // A packet's workflow id is its identity for ever: never start it a second time.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: [
+            { key: AUTH_NO, value: input.authNo },
+            { key: RED_PACKET_STATUS, value: 'OPEN' },
+          ],
+          memo: { request: fingerprint },
+          staticSummary: summary(input),
+        });
+        return { workflowId, created: true };
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        const description = await temporal.workflow.getHandle(workflowId).describe();
+        if (description.memo?.request === fingerprint) return { workflowId, created: false };
+        throw new RedPacketConflictError(`red packet ${input.authNo} was already created with a different request`);
+      }
+    },
+
+    /** Submits a claim; a refusal is an outcome (with its reason), not an error. */
+    async claim(authNo: string, request: ClaimRequest): Promise<ClaimOutcome> {
+      const handle = handleFor(authNo);
+      try {
+        return await handle.executeUpdate(claimUpdate, { args: [request] });
+      } catch (error) {
+        const reason = error instanceof WorkflowUpdateFailedError ? error.cause?.message : undefined;
+        const known = REFUSAL_REASONS.find((candidate) => candidate === reason);
+        if (known) return { accepted: false, claimId: request.claimId, reason: known };
+        if (error instanceof WorkflowNotFoundError) return claimOnClosedPacket(handle, request, error);
+        throw error;
+      }
+    },
+
+    getState(authNo: string): Promise<RedPacketState> {
+      return handleFor(authNo).query(stateQuery);
+    },
+
+    closeNow(authNo: string): Promise<void> {
+      return handleFor(authNo).signal(closeNowSignal);
+    },
+
+    retryRefund(authNo: string): Promise<void> {
+      return handleFor(authNo).signal(retryRefundSignal);
+    },
+
+    handle: handleFor,
+  };
+}

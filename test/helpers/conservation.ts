@@ -1,0 +1,22 @@
+import { expect } from 'vitest';
+import type { RunningSandbox } from '../../sandbox/server';
+import type { RedPacketState } from '../../workflows/messages';
+
+/** disbursed + refunded == total, in the workflow's state and in the sandbox's own ledger; none paid twice. */
+export function expectConserved(state: RedPacketState, sandbox: RunningSandbox): void {
+  const paid = state.claims
+    .filter((claim) => claim.status === 'PAID')
+    .reduce((sum, claim) => sum + claim.amountFen, 0);
+  expect(state.claims.filter((claim) => claim.status === 'PENDING')).toEqual([]);
+  expect(paid + state.refundedFen).toBe(state.totalFen);
+  const ledger = sandbox.ledger.packet(state.authNo);
+  expect(ledger.disbursed).toBe(paid);
+  expect(ledger.refunded).toBe(state.refundedFen);
+  expect(ledger.disbursed + ledger.refunded).toBe(ledger.funded);
+  expect(ledger.balance).toBe(0);
+  const disbursements = ledger.operations.filter((operation) => operation.operationType === 'DISBURSE');
+  expect(disbursements).toHaveLength(state.claims.filter((claim) => claim.status === 'PAID').length);
+  expect(
+    ledger.operations.filter((operation) => operation.operationType === 'REFUND').length,
+  ).toBeLessThanOrEqual(1);
+}

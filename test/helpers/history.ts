@@ -1,0 +1,57 @@
+// Reads workflow histories: billable actions (DESIGN.md section 7) and recorded replay fixtures.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
+
+const EventType = temporal.api.enums.v1.EventType;
+type History = temporal.api.history.v1.IHistory;
+
+export const HISTORIES_DIR = join(__dirname, '..', 'histories');
+
+export function eventTypes(history: History): string[] {
+  return (history.events ?? []).map((event) => EventType[event.eventType ?? 0] ?? 'UNKNOWN');
+}
+
+/**
+ * Actions Temporal Cloud bills that show in a history: the start, signals, accepted updates,
+ * activity attempts, timers and search attribute upserts. (Queries and rejected updates are
+ * billed too but leave no event.)
+ */
+export function billableActions(history: History): { total: number; byKind: Record<string, number> } {
+  const byKind: Record<string, number> = {};
+  const add = (kind: string, count = 1): void => void (byKind[kind] = (byKind[kind] ?? 0) + count);
+  for (const event of history.events ?? []) {
+    switch (event.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        add('start');
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        add('signal');
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+        add('update');
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        add('activity attempt', event.activityTaskStartedEventAttributes?.attempt ?? 1);
+        break;
+      case EventType.EVENT_TYPE_TIMER_STARTED:
+        add('timer');
+        break;
+      case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        add('upsert');
+        break;
+      default:
+    }
+  }
+  return { total: Object.values(byKind).reduce((sum, count) => sum + count, 0), byKind };
+}
+
+/** With RECORD_HISTORIES=1, keeps this run's history as a replay fixture under test/histories/. */
+export async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const history = await handle.fetchHistory();
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  writeFileSync(join(HISTORIES_DIR, `${name}.json`), historyToJSON(history));
+}

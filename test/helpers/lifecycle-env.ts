@@ -1,0 +1,146 @@
+// Everything a lifecycle test needs, all real: a Temporal server (shared dev server or a
+// time-skipping one), the sandbox gateway, a worker with our activities, and the notify webhook.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import type { AlipayGateway } from '../../alipay/gateway';
+import { agreementPay } from '../../alipay/methods';
+import { parseFormEncoded } from '../../alipay/notify';
+import { handleAlipayNotification, type NotifyOutcome } from '../../client/alipay-notify';
+import { createRedPacketClient, type RedPacketClient } from '../../client/red-packet-client';
+import type { RunningSandbox, SandboxOptions } from '../../sandbox/server';
+import type { RedPacketInput } from '../../workflows/messages';
+import { merchantGateway, startTestSandbox } from './sandbox';
+import { sharedWorkflowBundle } from '../harness/workflow-bundle';
+
+export const WORKFLOWS_PATH = join(__dirname, '..', '..', 'workflows', 'index.ts');
+
+export interface LifecycleEnv {
+  temporal: Client;
+  sandbox: RunningSandbox;
+  gateway: AlipayGateway;
+  packets: RedPacketClient;
+  webhookUrl: string;
+  notifyOutcomes: NotifyOutcome[];
+  taskQueue: string;
+  /** Funds a packet in the sandbox (agreement pay) and starts its lifecycle. */
+  fundAndStart(options: PacketOptions): Promise<{ authNo: string; input: RedPacketInput }>;
+  close(): Promise<void>;
+}
+
+export interface PacketOptions {
+  totalFen: number;
+  split: RedPacketInput['split'];
+  shares?: number;
+  ttlMs: number;
+  /** The sandbox refunds the balance itself after this long (agreement pay `orderExpiredTime`). */
+  alipayExpiry?: string;
+  refundNotifyWaitMs?: number;
+  continueAsNewAfterEvents?: number;
+  now?: () => Date;
+}
+
+let packetCounter = 0;
+
+export async function startLifecycleEnv(
+  temporal: Client,
+  connection: NativeConnection,
+  sandboxOptions: Partial<SandboxOptions> = {},
+): Promise<LifecycleEnv> {
+  const sandbox = await startTestSandbox(sandboxOptions);
+  const gateway = merchantGateway(sandbox, { headersTimeoutMs: 1500 });
+  const notifyOutcomes: NotifyOutcome[] = [];
+  const deps = { temporal, appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey };
+
+  const webhook: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      void handleAlipayNotification(deps, parseFormEncoded(body)).then((outcome) => {
+        notifyOutcomes.push(outcome);
+        const ok = outcome.kind === 'delivered' || outcome.kind === 'already-completed';
+        res.writeHead(ok ? 200 : 400, { 'content-type': 'text/plain' }).end(ok ? 'success' : 'fail');
+      });
+    });
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  const webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alipay/notify`;
+
+  const taskQueue = `lifecycle-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await sharedWorkflowBundle(WORKFLOWS_PATH),
+    activities: createActivities(gateway, { notifyUrl: webhookUrl }),
+  });
+  const running = worker.run();
+  const packets = createRedPacketClient(temporal, taskQueue);
+
+  return {
+    temporal,
+    sandbox,
+    gateway,
+    packets,
+    webhookUrl,
+    notifyOutcomes,
+    taskQueue,
+    async fundAndStart(options) {
+      packetCounter += 1;
+      const outOrderNo = `T${Date.now()}${packetCounter}`;
+      const pay = await agreementPay(
+        gateway,
+        {
+          outOrderNo,
+          outRequestNo: `${outOrderNo}P`,
+          orderTitle: 'test red packet',
+          amount: options.totalFen,
+          payerUserId: '2088000000000001',
+          extraParam: options.alipayExpiry
+            ? JSON.stringify({ merchantExt: `orderExpiredTime=${options.alipayExpiry}` })
+            : undefined,
+        },
+        { notifyUrl: webhookUrl },
+      );
+      const now = options.now?.() ?? new Date();
+      const input: RedPacketInput = {
+        authNo: pay.authNo,
+        outOrderNo,
+        totalFen: options.totalFen,
+        split: options.split,
+        shares: options.shares,
+        expiresAt: new Date(now.getTime() + options.ttlMs).toISOString(),
+        title: 'test red packet',
+        refundNotifyWaitMs: options.refundNotifyWaitMs,
+        continueAsNewAfterEvents: options.continueAsNewAfterEvents,
+      };
+      await packets.create(input);
+      return { authNo: pay.authNo, input };
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await gateway.close();
+      await sandbox.close();
+      await new Promise((resolve) => webhook.close(resolve));
+    },
+  };
+}
+
+/** Polls until `check` passes (for eventually consistent things: the sandbox's notifications, visibility). */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

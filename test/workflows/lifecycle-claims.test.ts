@@ -1,0 +1,242 @@
+// RedPacketLifecycle's claims on the shared dev server, with the sandbox gateway and the webhook.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
+import { startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
+import { expectConserved } from '../helpers/conservation';
+import { billableActions, recordHistory } from '../helpers/history';
+import type { RedPacketState } from '../../workflows/messages';
+import { temporal as proto } from '@temporalio/proto';
+
+let temporal: DevServerHandles;
+let env: LifecycleEnv;
+
+beforeAll(async () => {
+  temporal = await connectToDevServer();
+  env = await startLifecycleEnv(temporal.client, temporal.nativeConnection);
+});
+afterAll(async () => {
+  await env?.close();
+  await temporal?.close();
+});
+
+const payee = (i: number) => ({ payeeUserId: `2088${String(i).padStart(12, '0')}` });
+const result = (authNo: string) => env.packets.handle(authNo).result() as Promise<RedPacketState>;
+
+describe('split modes', () => {
+  it('fixed: equal shares, the rest refunded at expiry, completed on the refund notification', async () => {
+    const { authNo } = await env.fundAndStart({ totalFen: 1000, split: 'fixed', shares: 3, ttlMs: 2500 });
+    expect(await env.packets.claim(authNo, { claimId: 'a', ...payee(1) })).toMatchObject({
+      accepted: true,
+      amountFen: 333,
+    });
+    expect(await env.packets.claim(authNo, { claimId: 'b', ...payee(2) })).toMatchObject({
+      accepted: true,
+      amountFen: 333,
+      remainingFen: 334,
+    });
+    const final = await result(authNo);
+    expect(final.status).toBe('COMPLETED');
+    expect(final.refund).toMatchObject({ amountFen: 334, status: 'SUCCESS', source: 'MERCHANT' });
+    expectConserved(final, env.sandbox);
+    await recordHistory('fixed-split-expiry-refund', env.packets.handle(authNo));
+  });
+
+  it('random: a fully claimed packet completes without a refund; every share >= 0.01, the sum exact', async () => {
+    const { authNo } = await env.fundAndStart({ totalFen: 2000, split: 'random', shares: 10, ttlMs: 60_000 });
+    const amounts: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const outcome = await env.packets.claim(authNo, { claimId: `r${i}`, ...payee(i) });
+      if (!outcome.accepted) throw new Error(outcome.reason);
+      amounts.push(outcome.amountFen);
+    }
+    expect(Math.min(...amounts)).toBeGreaterThanOrEqual(1);
+    expect(amounts.reduce((sum, amount) => sum + amount, 0)).toBe(2000);
+    const final = await result(authNo);
+    expect(final).toMatchObject({ status: 'COMPLETED', refund: null, refundedFen: 0 });
+    expectConserved(final, env.sandbox);
+    const requests = env.sandbox.gateway.requests.filter((request) => request.method.endsWith('.refund'));
+    expect(requests.filter((request) => request.outRequestNo?.includes(authNo))).toHaveLength(0);
+    await recordHistory('random-split-fully-claimed', env.packets.handle(authNo));
+  });
+
+  it('claimant: amounts as asked, refusals with reasons, closed early by the merchant', async () => {
+    const { authNo } = await env.fundAndStart({ totalFen: 500, split: 'claimant', ttlMs: 60_000 });
+    expect(await env.packets.claim(authNo, { claimId: 'x', ...payee(1), amountFen: 120 })).toMatchObject({
+      accepted: true,
+      amountFen: 120,
+      remainingFen: 380,
+    });
+    const refusals = await Promise.all([
+      env.packets.claim(authNo, { claimId: 'over', ...payee(2), amountFen: 381 }),
+      env.packets.claim(authNo, { claimId: 'zero', ...payee(3), amountFen: 0 }),
+      env.packets.claim(authNo, { claimId: 'negative', ...payee(4), amountFen: -100 }),
+      env.packets.claim(authNo, { claimId: 'none', ...payee(5) }),
+      env.packets.claim(authNo, { claimId: 'nobody', amountFen: 10 }),
+    ]);
+    expect(refusals.map((outcome) => (outcome.accepted ? 'accepted' : outcome.reason))).toEqual([
+      'AMOUNT_OUT_OF_RANGE',
+      'AMOUNT_OUT_OF_RANGE',
+      'AMOUNT_OUT_OF_RANGE',
+      'AMOUNT_REQUIRED',
+      'PAYEE_REQUIRED',
+    ]);
+    await env.packets.closeNow(authNo);
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ amountFen: 380, status: 'SUCCESS' });
+    expect(await env.packets.claim(authNo, { claimId: 'late', ...payee(6), amountFen: 1 })).toMatchObject({
+      accepted: false,
+      reason: 'PACKET_NOT_OPEN',
+    });
+    expectConserved(final, env.sandbox);
+  });
+});
+
+describe('claims', () => {
+  it('200 concurrent claims on a 100-share packet: exactly 100 accepted, none paid twice', async () => {
+    const { authNo } = await env.fundAndStart({
+      totalFen: 100_00,
+      split: 'random',
+      shares: 100,
+      ttlMs: 120_000,
+    });
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => env.packets.claim(authNo, { claimId: `c${i}`, ...payee(i) })),
+    );
+    const accepted = outcomes.filter((outcome) => outcome.accepted);
+    expect(accepted).toHaveLength(100);
+    expect(
+      outcomes
+        .filter((outcome) => !outcome.accepted)
+        .every(
+          (outcome) => !outcome.accepted && ['SHARES_EXHAUSTED', 'PACKET_NOT_OPEN'].includes(outcome.reason),
+        ),
+    ).toBe(true);
+    const final = await result(authNo);
+    expect(final).toMatchObject({ status: 'COMPLETED', refund: null });
+    expect(final.claims).toHaveLength(100);
+    expectConserved(final, env.sandbox);
+  });
+
+  it('a repeated claimId returns the first result and changes nothing; shares and state are enforced', async () => {
+    const { authNo } = await env.fundAndStart({ totalFen: 300, split: 'fixed', shares: 2, ttlMs: 60_000 });
+    const first = await env.packets.claim(authNo, { claimId: 'same', ...payee(1) });
+    const again = await env.packets.claim(authNo, { claimId: 'same', ...payee(9) });
+    expect(again).toMatchObject({
+      accepted: true,
+      claimId: 'same',
+      amountFen: first.accepted ? first.amountFen : -1,
+    });
+    const state = await env.packets.getState(authNo);
+    expect(state.claims).toHaveLength(1);
+    expect(state.remainingFen).toBe(150);
+    expect(await env.packets.claim(authNo, { claimId: 'second', ...payee(2) })).toMatchObject({
+      accepted: true,
+      amountFen: 150,
+    });
+    // Both shares are taken: the packet completes with nothing to refund.
+    const final = await result(authNo);
+    expect(final.refund).toBeNull();
+    expect(await env.packets.claim(authNo, { claimId: 'third', ...payee(3) })).toMatchObject({
+      accepted: false,
+      reason: 'PACKET_NOT_OPEN',
+    });
+    // After completion the first result is still the answer for the same claimId.
+    expect(await env.packets.claim(authNo, { claimId: 'same', ...payee(1) })).toMatchObject({
+      accepted: true,
+      status: 'PAID',
+      amountFen: 150,
+    });
+    expectConserved(final, env.sandbox);
+  });
+
+  it('refuses a claim beyond shares while the packet is still open', async () => {
+    const { authNo } = await env.fundAndStart({
+      totalFen: 1000,
+      split: 'claimant',
+      shares: 1,
+      ttlMs: 60_000,
+    });
+    expect(await env.packets.claim(authNo, { claimId: 'one', ...payee(1), amountFen: 10 })).toMatchObject({
+      accepted: true,
+    });
+    expect(await env.packets.claim(authNo, { claimId: 'two', ...payee(2), amountFen: 10 })).toMatchObject({
+      accepted: false,
+      reason: expect.stringMatching(/SHARES_EXHAUSTED|PACKET_NOT_OPEN/),
+    });
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ amountFen: 990, status: 'SUCCESS' });
+    expectConserved(final, env.sandbox);
+  });
+
+  it('claims sent as signals follow the same rules', async () => {
+    const { authNo } = await env.fundAndStart({ totalFen: 100, split: 'fixed', shares: 2, ttlMs: 60_000 });
+    const handle = env.packets.handle(authNo);
+    const { claimSignal } = await import('../../workflows/messages');
+    await handle.signal(claimSignal, { claimId: 's1', ...payee(1) });
+    await handle.signal(claimSignal, { claimId: 's1', ...payee(1) });
+    await handle.signal(claimSignal, { claimId: 's2', ...payee(2) });
+    await handle.signal(claimSignal, { claimId: 's3', ...payee(3) });
+    const final = await result(authNo);
+    expect(final.claims.map((claim) => [claim.claimId, claim.amountFen, claim.status])).toEqual([
+      ['s1', 50, 'PAID'],
+      ['s2', 50, 'PAID'],
+    ]);
+    expectConserved(final, env.sandbox);
+  });
+});
+
+describe('long-lived packets', () => {
+  it('continues as new, keeping the ledger and the notification dedup set', async () => {
+    const { authNo } = await env.fundAndStart({
+      totalFen: 10_000,
+      split: 'claimant',
+      ttlMs: 60_000,
+      continueAsNewAfterEvents: 40,
+    });
+    const handle = env.packets.handle(authNo);
+    const { alipayNotifySignal } = await import('../../workflows/messages');
+    const payNotice = { notifyType: 'trade_status_sync', notifyId: 'pay-notice-1', authNo, amount: 10_000 };
+    await handle.signal(alipayNotifySignal, payNotice);
+    for (let i = 0; i < 24; i++) {
+      const outcome = await env.packets.claim(authNo, { claimId: `k${i}`, ...payee(i), amountFen: 100 + i });
+      expect(outcome.accepted).toBe(true);
+    }
+    await handle.signal(alipayNotifySignal, payNotice); // the same notify_id again, in a later run
+    expect(await env.packets.claim(authNo, { claimId: 'k3', ...payee(3), amountFen: 999 })).toMatchObject({
+      amountFen: 103,
+    });
+    await env.packets.closeNow(authNo);
+    const final = await result(authNo);
+    const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+    expect(started?.continuedExecutionRunId).toBeTruthy(); // this run was continued from an earlier one
+    expect(final.claims).toHaveLength(24);
+    expect(final.claims.every((claim) => claim.status === 'PAID')).toBe(true);
+    expect(final.ignoredNotifications.filter((notice) => notice.notifyId === 'pay-notice-1')).toHaveLength(1);
+    expect(final.refund?.amountFen).toBe(
+      10_000 - final.claims.reduce((sum, claim) => sum + claim.amountFen, 0),
+    );
+    expectConserved(final, env.sandbox);
+  });
+});
+
+describe('cost', () => {
+  it('a lifecycle with 10 claims bills at most 2k + 6 actions', async () => {
+    const k = 10;
+    const { authNo } = await env.fundAndStart({ totalFen: 5000, split: 'fixed', shares: 20, ttlMs: 3000 });
+    for (let i = 0; i < k; i++) await env.packets.claim(authNo, { claimId: `cost${i}`, ...payee(i) });
+    const final = await result(authNo);
+    expect(final.refund?.status).toBe('SUCCESS');
+    const history = await env.packets.handle(authNo).fetchHistory();
+    const actions = billableActions(history);
+    console.log(`billable actions for k=${k}: ${actions.total}`, actions.byKind);
+    expect(actions.byKind.update).toBe(k);
+    expect(actions.byKind['activity attempt']).toBeGreaterThanOrEqual(k + 1);
+    expect(actions.total).toBeLessThanOrEqual(2 * k + 6);
+    expect(
+      history.events?.some(
+        (event) => event.eventType === proto.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED,
+      ),
+    ).toBe(true);
+    await recordHistory('ten-claims-cost', env.packets.handle(authNo));
+  });
+});

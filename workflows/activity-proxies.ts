@@ -1,0 +1,41 @@
+// Activity stubs with explicit timeouts and bounded retries. Permanent refusals come back as
+// non-retryable ApplicationFailures; transient ones are retried with the same request numbers.
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { RedPacketActivities } from '../activities';
+
+export const { disburseClaim, refundRemainder: sendRefund } = proxyActivities<RedPacketActivities>({
+  startToCloseTimeout: '45 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+  },
+});
+
+export const { queryOperation } = proxyActivities<RedPacketActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+  },
+});
+
+/** Alipay refused for good (or closed the operation): retrying the same request changes nothing. */
+export function refusalMessage(error: unknown): string | undefined {
+  if (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.nonRetryable
+  ) {
+    return error.cause.message;
+  }
+  return undefined;
+}
+
+export function failureMessage(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}

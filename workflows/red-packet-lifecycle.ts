@@ -1,0 +1,175 @@
+// RedPacketLifecycle: one durable workflow per red packet (id red-packet-<auth_no>).
+// OPEN -> CLOSING -> REFUNDING -> AWAITING_REFUND_NOTIFY -> COMPLETED; fully claimed: OPEN -> COMPLETED.
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { settleDisbursement } from './disbursement';
+import { Ledger, type ClaimRecord, type LedgerSnapshot } from './ledger';
+import {
+  alipayNotifySignal,
+  claimSignal,
+  claimUpdate,
+  closeNowSignal,
+  RED_PACKET_STATUS,
+  retryRefundSignal,
+  stateQuery,
+  type ClaimOutcome,
+  type ClaimRefusalReason,
+  type ClaimRequest,
+  type RedPacketInput,
+  type RedPacketState,
+  type RedPacketStatus,
+  type RefundView,
+} from './messages';
+import { Notifications, type NotificationsSnapshot } from './notifications';
+import { refundRemainder } from './refund-remainder';
+import { disburseRequestNumbers } from './request-numbers';
+import { describeForUi, toState } from './state-view';
+
+/** What continue-as-new carries into the next run. */
+export interface CarriedState {
+  ledger: LedgerSnapshot;
+  notifications: NotificationsSnapshot;
+  closeRequested: boolean;
+}
+
+export async function RedPacketLifecycle(
+  input: RedPacketInput,
+  carried?: CarriedState,
+): Promise<RedPacketState> {
+  const ledger = carried
+    ? new Ledger(carried.ledger)
+    : Ledger.empty(input.totalFen, input.split, input.shares);
+  const notifications = new Notifications(input.authNo, carried?.notifications);
+  let status: RedPacketStatus = 'OPEN';
+  let refund: RefundView | null = null;
+  let closeRequested = carried?.closeRequested ?? false;
+  let retryRequested = false;
+  let drainingForContinueAsNew = false;
+
+  const state = (): RedPacketState => toState(input, status, ledger, refund, notifications);
+  const show = (): void => describeForUi(state());
+  const setStatus = (next: RedPacketStatus, lasting: boolean): void => {
+    status = next;
+    if (lasting) upsertSearchAttributes([{ key: RED_PACKET_STATUS, value: next }]);
+    show();
+  };
+
+  const startDisbursement = (claim: ClaimRecord): void => {
+    ledger.markDisbursing(claim);
+    void settleDisbursement({
+      authNo: input.authNo,
+      ...disburseRequestNumbers(input.authNo, claim.seq),
+      amountFen: claim.amountFen,
+      title: input.title ?? 'Red packet',
+      payeeUserId: claim.payeeUserId,
+      payeeLogonId: claim.payeeLogonId,
+    }).then((result) => {
+      if (result.paid) ledger.markPaid(claim, result.operationId);
+      else ledger.markFailed(claim, result.failure);
+      show();
+    });
+  };
+
+  const refusal = (request: ClaimRequest): ClaimRefusalReason | undefined => {
+    if (ledger.find(request.claimId)) return undefined; // a repeat: answered with the first result
+    return status === 'OPEN' && !closeRequested ? ledger.refusalFor(request) : 'PACKET_NOT_OPEN';
+  };
+
+  const claim = (request: ClaimRequest): ClaimOutcome => {
+    const existing = ledger.find(request.claimId);
+    if (existing) return ledger.outcome(existing);
+    const reason = refusal(request);
+    if (reason) return { accepted: false, claimId: request.claimId, reason };
+    const accepted = ledger.accept(request, Math.random);
+    if (!drainingForContinueAsNew) startDisbursement(accepted);
+    show();
+    return ledger.outcome(accepted);
+  };
+
+  setHandler(claimUpdate, claim, {
+    validator: (request) => {
+      const reason = refusal(request);
+      if (reason) throw new Error(reason);
+    },
+  });
+  setHandler(claimSignal, (request) => void claim(request));
+  setHandler(alipayNotifySignal, (notification) => {
+    notifications.receive(notification, refund);
+    // Alipay refunded the balance itself: the packet is closed at Alipay, so close here too.
+    if (notifications.timeoutRefund) closeRequested = true;
+    show();
+  });
+  setHandler(closeNowSignal, () => void (closeRequested = true));
+  setHandler(retryRefundSignal, () => void (retryRequested = true));
+  setHandler(stateQuery, state);
+
+  // Claims accepted while the previous run drained for continue-as-new are paid now.
+  for (const reserved of ledger.inPhase('RESERVED')) startDisbursement(reserved);
+  show();
+
+  const shouldClose = (): boolean => closeRequested || (ledger.exhausted && ledger.unsettled === 0);
+  const shouldContinueAsNew = (): boolean => {
+    const info = workflowInfo();
+    const limit = input.continueAsNewAfterEvents;
+    return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
+  };
+
+  // OPEN: one durable expiry timer raced with the close condition (no polling timers).
+  const expiryScope = new CancellationScope();
+  let expired = false;
+  const expiry = expiryScope
+    .run(() => sleep(Math.max(0, Date.parse(input.expiresAt) - Date.now())))
+    .then(
+      () => void (expired = true),
+      (error: unknown) => {
+        if (!isCancellation(error)) throw error;
+      },
+    );
+  await Promise.race([expiry, condition(() => shouldClose() || shouldContinueAsNew())]);
+  if (!expired && !shouldClose()) {
+    // A hot packet: start a fresh history, carrying the ledger. In-flight disbursements settle
+    // first; claims accepted meanwhile stay RESERVED and are paid by the next run.
+    drainingForContinueAsNew = true;
+    await condition(() => ledger.inPhase('DISBURSING').length === 0 && allHandlersFinished());
+    expiryScope.cancel();
+    return continueAsNew<typeof RedPacketLifecycle>(input, {
+      ledger: ledger.snapshot(),
+      notifications: notifications.snapshot(),
+      closeRequested,
+    });
+  }
+  expiryScope.cancel();
+
+  // CLOSING: the refund amount is exact only once every disbursement has settled.
+  setStatus('CLOSING', ledger.unsettled > 0);
+  await condition(() => ledger.unsettled === 0);
+
+  if (ledger.remainingFen > 0) {
+    refund = await refundRemainder({
+      input,
+      amountFen: ledger.remainingFen,
+      notifications,
+      setStatus,
+      setRefund: (view) => {
+        refund = view;
+        show();
+      },
+      waitForOperator: async (blocked) => {
+        await condition(() => retryRequested || notifications.confirms(blocked) !== undefined);
+        retryRequested = false;
+      },
+    });
+  }
+  setStatus('COMPLETED', true);
+  await condition(allHandlersFinished);
+  return state();
+}

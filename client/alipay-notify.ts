@@ -24,7 +24,10 @@ function packetOf(notification: FundNotification): string | undefined {
   return notification.outRequestNo ? authNoFromRequestNo(notification.outRequestNo) : undefined;
 }
 
-export async function handleAlipayNotification(deps: NotifyDeps, params: NotifyParams): Promise<NotifyOutcome> {
+export async function handleAlipayNotification(
+  deps: NotifyDeps,
+  params: NotifyParams,
+): Promise<NotifyOutcome> {
   const verification = verifyNotification(params, deps.alipayPublicKey);
   if (!verification.ok) return { kind: 'rejected', reason: `${verification.reason}: ${verification.detail}` };
   const { notification } = verification;
@@ -39,7 +42,8 @@ export async function handleAlipayNotification(deps: NotifyDeps, params: NotifyP
     await handle.signal(alipayNotifySignal, notification);
     return { kind: 'delivered', workflowId };
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) return { kind: 'temporal-unavailable', error: String(error) };
+    if (!(error instanceof WorkflowNotFoundError))
+      return { kind: 'temporal-unavailable', error: String(error) };
   }
   // Not running: either it completed (the notification is a late retry) or it never existed.
   try {

@@ -111,7 +111,9 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
         const description = await temporal.workflow.getHandle(workflowId).describe();
         if (description.memo?.request === fingerprint) return { workflowId, created: false };
-        throw new RedPacketConflictError(`red packet ${input.authNo} was already created with a different request`);
+        throw new RedPacketConflictError(
+          `red packet ${input.authNo} was already created with a different request`,
+        );
       }
     },
 

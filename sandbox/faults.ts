@@ -35,6 +35,7 @@ const RATE_KEYS = [
   'systemErrorRate',
   'hangRate',
   'lostResponseRate',
+  'refuseRate',
   'dropRate',
   'duplicateRate',
   'earlyRate',

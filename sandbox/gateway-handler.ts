@@ -188,7 +188,7 @@ export class SandboxGateway {
     }
 
     let body: string;
-    let notifications: Array<() => void> = [];
+    let notifications: Array<() => Promise<void>> = [];
     try {
       const applied = this.apply(method, biz, params);
       body = success(method, applied.fields, signer);
@@ -200,14 +200,16 @@ export class SandboxGateway {
       else throw error;
     }
 
+    const sendAll = (): Promise<unknown> => Promise.all(notifications.map((notify) => notify()));
     const early = this.deps.faults.roll(this.deps.faults.notify().earlyRate);
-    if (early) notifications.forEach((notify) => notify());
+    // An early notification is delivered (its first attempt answered) before the response leaves.
+    if (early) await sendAll();
     if (this.deps.faults.roll(faults.lostResponseRate)) {
-      if (!early) notifications.forEach((notify) => notify());
+      if (!early) void sendAll();
       return { kind: 'hang' };
     }
     // Alipay notifies after it answered: let the response leave first.
-    if (!early) setImmediate(() => notifications.forEach((notify) => notify()));
+    if (!early) setImmediate(() => void sendAll());
     return this.answer(body);
   }
 
@@ -257,7 +259,7 @@ export class SandboxGateway {
     method: string,
     biz: Biz,
     params: Params,
-  ): { fields: Record<string, string>; notifications: Array<() => void> } {
+  ): { fields: Record<string, string>; notifications: Array<() => Promise<void>> } {
     const ledger = this.deps.ledger;
     switch (method) {
       case METHODS.agreementPay:
@@ -398,16 +400,20 @@ export class SandboxGateway {
   }
 
   /** Alipay's automatic refund carries no out_request_no: no merchant request caused it. */
-  private notifyRefund(url: string, operation: Operation, { automatic } = { automatic: false }): void {
+  private notifyRefund(
+    url: string,
+    operation: Operation,
+    { automatic } = { automatic: false },
+  ): Promise<void> {
     const { out_request_no: outRequestNo, ...fields } = operationFields(operation);
-    this.deps.notifier.send(url, {
+    return this.deps.notifier.send(url, {
       notify_type: REFUND_NOTIFY_TYPE,
       app_id: this.deps.keys.appId,
       ...fields,
       ...(automatic ? {} : { out_request_no: outRequestNo! }),
       operation_type: 'REFUND',
       gmt_create: alipayTimestamp(operation.gmtCreate),
-    });
+    }).firstAttempt;
   }
 
   stop(): void {

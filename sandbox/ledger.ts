@@ -1,5 +1,6 @@
 // The sandbox's books: one entry per red packet, every operation on it, and the rules Alipay
 // enforces. Pure: no I/O, no timers; the gateway and the expiry scheduler drive it.
+import { randomInt } from 'node:crypto';
 import type { Fen } from '../alipay/money';
 
 export type OperationType = 'PAY' | 'DISBURSE' | 'REFUND';
@@ -87,13 +88,15 @@ export class Ledger {
   private readonly operationsById = new Map<string, Operation>();
   private readonly operationsByRequest = new Map<string, Operation>();
   private sequence = 0;
+  private readonly instance = String(randomInt(1_000_000)).padStart(6, '0');
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
-  private nextId(prefix: string): string {
+  /** Numbers shaped like Alipay's (date + digits), unique across sandbox instances and restarts. */
+  private nextId(kind: string): string {
     this.sequence += 1;
     const stamp = this.now().toISOString().slice(0, 10).replaceAll('-', '');
-    return `${prefix}${stamp}${String(this.sequence).padStart(12, '0')}`;
+    return `${stamp}${kind}${this.instance}${String(this.sequence).padStart(6, '0')}`;
   }
 
   /** Reserves a request number; `check` runs after the uniqueness check and before the reservation. */
@@ -114,7 +117,7 @@ export class Ledger {
     const full: Operation = {
       ...operation,
       authNo: packet.authNo,
-      operationId: this.nextId(''),
+      operationId: this.nextId('1'),
       gmtCreate: at,
       gmtTrans: operation.status === 'SUCCESS' ? at : undefined,
     };
@@ -138,7 +141,7 @@ export class Ledger {
     }
     this.claimRequestKey(input.outOrderNo, input.outRequestNo);
     const packet: Packet = {
-      authNo: this.nextId('2026'),
+      authNo: this.nextId('10002001'),
       outOrderNo: input.outOrderNo,
       status: 'UNPAID',
       funded: 0,

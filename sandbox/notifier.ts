@@ -32,8 +32,11 @@ export class Notifier {
 
   constructor(private readonly options: NotifierOptions) {}
 
-  /** Signs the fields, gives them a notify_id and starts delivery; returns the notify_id. */
-  send(url: string, fields: Record<string, string>): string {
+  /**
+   * Signs the fields, gives them a notify_id and starts delivery. `firstAttempt` settles once the
+   * first delivery attempt has been answered (at once for a dropped notification).
+   */
+  send(url: string, fields: Record<string, string>): { notifyId: string; firstAttempt: Promise<void> } {
     const notifyId = randomBytes(16).toString('hex');
     const params: Record<string, string> = {
       ...fields,
@@ -43,10 +46,9 @@ export class Notifier {
     };
     params.sign = signRsa2(buildSignContent(params, ['sign', 'sign_type']), this.options.alipayPrivateKey);
     const faults = this.options.faults;
-    if (faults.roll(faults.notify().dropRate)) return notifyId;
+    if (faults.roll(faults.notify().dropRate)) return { notifyId, firstAttempt: Promise.resolve() };
     const copies = faults.roll(faults.notify().duplicateRate) ? 2 : 1;
-    void this.attempt(url, params, 0, copies);
-    return notifyId;
+    return { notifyId, firstAttempt: this.attempt(url, params, 0, copies) };
   }
 
   private async attempt(

@@ -1,8 +1,7 @@
 // Reads workflow histories: billable actions (DESIGN.md section 7) and recorded replay fixtures.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -48,10 +47,20 @@ export function billableActions(history: History): { total: number; byKind: Reco
   return { total: Object.values(byKind).reduce((sum, count) => sum + count, 0), byKind };
 }
 
-/** With RECORD_HISTORIES=1, keeps this run's history as a replay fixture under test/histories/. */
+/**
+ * With RECORD_HISTORIES=1, keeps this run's history as a replay fixture under test/histories/,
+ * protobuf-encoded (exact, and independent of the JSON converters' protobufjs versions).
+ */
 export async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  writeFileSync(join(HISTORIES_DIR, `${name}.json`), historyToJSON(history));
+  writeFileSync(
+    join(HISTORIES_DIR, `${name}.binpb`),
+    temporal.api.history.v1.History.encode(history).finish(),
+  );
+}
+
+export function readRecordedHistory(path: string): temporal.api.history.v1.History {
+  return temporal.api.history.v1.History.decode(readFileSync(path));
 }

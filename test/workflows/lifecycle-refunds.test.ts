@@ -1,0 +1,264 @@
+// Refunds and notifications under faults, on the shared dev server with the sandbox gateway.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { temporal as proto } from '@temporalio/proto';
+import { formatFen } from '../../alipay/money';
+import { buildSignContent, signRsa2 } from '../../alipay/sign';
+import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
+import { eventually, startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
+import { expectConserved } from '../helpers/conservation';
+import { eventTypes, recordHistory } from '../helpers/history';
+import { RED_PACKET_STATUS, type RedPacketState } from '../../workflows/messages';
+import { refundRequestNo } from '../../workflows/request-numbers';
+
+const EventType = proto.api.enums.v1.EventType;
+
+let temporal: DevServerHandles;
+let env: LifecycleEnv;
+
+beforeAll(async () => {
+  temporal = await connectToDevServer();
+  env = await startLifecycleEnv(temporal.client, temporal.nativeConnection);
+});
+afterEach(() => env.sandbox.faults.set({}));
+afterAll(async () => {
+  await env?.close();
+  await temporal?.close();
+});
+
+const payee = (i: number) => ({ payeeUserId: `2088${String(i).padStart(12, '0')}` });
+const result = (authNo: string) => env.packets.handle(authNo).result() as Promise<RedPacketState>;
+const REFUND = 'alipay.fund.coupon.order.refund';
+const requestsFor = (method: string, authNo: string) =>
+  env.sandbox.gateway.requests.filter(
+    (request) => request.method === method && request.outRequestNo?.includes(authNo),
+  );
+
+/** Posts a notification signed with the sandbox's Alipay key to our webhook, as Alipay would. */
+async function postNotification(fields: Record<string, string>): Promise<string> {
+  const params = { notify_type: 'fund_stdtrustee_refund.success', app_id: env.sandbox.keys.appId, ...fields };
+  const sign = signRsa2(buildSignContent(params, ['sign', 'sign_type']), env.sandbox.keys.alipayPrivateKey);
+  const response = await fetch(env.webhookUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...params, sign_type: 'RSA2', sign }).toString(),
+  });
+  return response.text();
+}
+
+async function openPacketWithClaim(options: { refundNotifyWaitMs?: number } = {}) {
+  const started = await env.fundAndStart({ totalFen: 1000, split: 'claimant', ttlMs: 60_000, ...options });
+  await env.packets.claim(started.authNo, { claimId: 'c1', ...payee(1), amountFen: 300 });
+  await eventually(
+    () => env.packets.getState(started.authNo),
+    (state) => state.claims[0]?.status === 'PAID',
+  );
+  return started;
+}
+
+describe('refund notifications', () => {
+  it('keeps a notification that arrives before the refund activity returns', async () => {
+    env.sandbox.faults.set({ notify: { earlyRate: 1 } });
+    const { authNo } = await openPacketWithClaim();
+    await env.packets.closeNow(authNo);
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ amountFen: 700, status: 'SUCCESS', source: 'MERCHANT' });
+    const events = (await env.packets.handle(authNo).fetchHistory()).events ?? [];
+    const notified = events.findIndex(
+      (event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'alipayNotify',
+    );
+    const refundScheduled = events.find(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'refundRemainder',
+    );
+    const refundCompleted = events.findIndex(
+      (event) =>
+        event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
+        Number(event.activityTaskCompletedEventAttributes?.scheduledEventId) ===
+          Number(refundScheduled?.eventId),
+    );
+    expect(notified).toBeGreaterThan(-1);
+    expect(notified).toBeLessThan(refundCompleted);
+    expectConserved(final, env.sandbox);
+    await recordHistory('early-refund-notification', env.packets.handle(authNo));
+  });
+
+  it('deduplicates repeated notifications by notify_id', async () => {
+    env.sandbox.faults.set({ notify: { duplicateRate: 1 } });
+    const { authNo } = await openPacketWithClaim();
+    await env.packets.closeNow(authNo);
+    const final = await result(authNo);
+    expect(final.refund?.status).toBe('SUCCESS');
+    await eventually(
+      async () =>
+        env.notifyOutcomes.filter((outcome) => 'workflowId' in outcome && outcome.workflowId.endsWith(authNo))
+          .length,
+      (count) => count >= 2,
+    );
+    expect(final.ignoredNotifications).toEqual([]);
+    expectConserved(final, env.sandbox);
+  });
+
+  it('records and ignores a notification with the wrong amount or out_request_no', async () => {
+    env.sandbox.faults.set({ notify: { dropRate: 1 } });
+    const { authNo } = await openPacketWithClaim({ refundNotifyWaitMs: 120_000 });
+    await env.packets.closeNow(authNo);
+    await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.refund?.status === 'SENT',
+    );
+    const ours = refundRequestNo(authNo);
+    expect(
+      await postNotification({
+        notify_id: 'wrong-amount',
+        auth_no: authNo,
+        out_request_no: ours,
+        amount: '7.01',
+        status: 'SUCCESS',
+      }),
+    ).toBe('success');
+    expect(
+      await postNotification({
+        notify_id: 'wrong-number',
+        auth_no: authNo,
+        out_request_no: 'SOMEONE-ELSE',
+        amount: '7.00',
+        status: 'SUCCESS',
+      }),
+    ).toBe('success');
+    const waiting = await env.packets.getState(authNo);
+    expect(waiting.status).toBe('AWAITING_REFUND_NOTIFY');
+    expect(waiting.ignoredNotifications.map((notice) => notice.notifyId)).toEqual([
+      'wrong-amount',
+      'wrong-number',
+    ]);
+    expect(
+      await postNotification({
+        notify_id: 'right',
+        auth_no: authNo,
+        out_request_no: ours,
+        amount: formatFen(700),
+        status: 'SUCCESS',
+      }),
+    ).toBe('success');
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ status: 'SUCCESS', amountFen: 700 });
+    expectConserved(final, env.sandbox);
+  });
+
+  it('accepts Alipay’s automatic timeout refund as the refund of the remainder', async () => {
+    const { authNo } = await openPacketWithClaim();
+    await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.claims[0]?.status === 'PAID',
+    );
+    const expired = await fetch(`${env.sandbox.url}/sandbox/packets/${authNo}/expire`, { method: 'POST' });
+    expect(((await expired.json()) as { refunded: string }).refunded).toBe('7.00');
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ amountFen: 700, status: 'SUCCESS', source: 'ALIPAY_TIMEOUT' });
+    expect(requestsFor(REFUND, authNo)).toHaveLength(0); // no refund call of ours
+    expectConserved(final, env.sandbox);
+    await recordHistory('alipay-timeout-refund', env.packets.handle(authNo));
+  });
+
+  it('completes by operation query when no notification ever arrives', async () => {
+    env.sandbox.faults.set({ notify: { dropRate: 1 } });
+    const { authNo } = await openPacketWithClaim({ refundNotifyWaitMs: 1000 });
+    await env.packets.closeNow(authNo);
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ status: 'SUCCESS', amountFen: 700 });
+    const history = await env.packets.handle(authNo).fetchHistory();
+    expect(
+      history.events?.some(
+        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'queryOperation',
+      ),
+    ).toBe(true);
+    expect(
+      eventTypes(history).filter((type) => type === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES'),
+    ).toHaveLength(2);
+    expectConserved(final, env.sandbox);
+    await recordHistory('refund-confirmed-by-query', env.packets.handle(authNo));
+  });
+});
+
+describe('Alipay failures', () => {
+  it('a disbursement refused for good releases its reservation', async () => {
+    const { authNo } = await env.fundAndStart({ totalFen: 1000, split: 'fixed', shares: 2, ttlMs: 60_000 });
+    env.sandbox.faults.set({ methods: { 'alipay.fund.coupon.order.disburse': { refuseRate: 1 } } });
+    expect(await env.packets.claim(authNo, { claimId: 'refused', ...payee(1) })).toMatchObject({
+      accepted: true,
+      amountFen: 500,
+    });
+    const afterFailure = await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.claims[0]?.status === 'FAILED',
+    );
+    expect(afterFailure.claims[0]?.failure).toContain('PAYEE_ACCOUNT_STATUS_ERROR');
+    expect(afterFailure.remainingFen).toBe(1000);
+    env.sandbox.faults.set({});
+    expect(await env.packets.claim(authNo, { claimId: 'ok', ...payee(2) })).toMatchObject({
+      accepted: true,
+      amountFen: 500,
+    });
+    await env.packets.closeNow(authNo);
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ amountFen: 500, status: 'SUCCESS' });
+    expectConserved(final, env.sandbox);
+    await recordHistory('disburse-refused-released', env.packets.handle(authNo));
+  });
+
+  it('a refund that meets transient errors is retried with the same out_request_no', async () => {
+    env.sandbox.faults.set({ methods: { [REFUND]: { unavailableRate: 1 } } });
+    const { authNo } = await openPacketWithClaim();
+    await env.packets.closeNow(authNo);
+    await eventually(
+      async () => requestsFor(REFUND, authNo).length,
+      (count) => count >= 2,
+    );
+    env.sandbox.faults.set({});
+    const final = await result(authNo);
+    expect(final.refund?.status).toBe('SUCCESS');
+    const attempts = requestsFor(REFUND, authNo);
+    expect(attempts.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(attempts.map((request) => request.outRequestNo))).toEqual(
+      new Set([refundRequestNo(authNo)]),
+    );
+    expectConserved(final, env.sandbox);
+  });
+
+  it('an ambiguous refund (applied, response lost) is resolved by query and never sent twice', async () => {
+    env.sandbox.faults.set({ methods: { [REFUND]: { lostResponseRate: 1 } } });
+    const { authNo } = await openPacketWithClaim();
+    await env.packets.closeNow(authNo);
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ status: 'SUCCESS', amountFen: 700 });
+    expect(requestsFor(REFUND, authNo)).toHaveLength(1);
+    expect(
+      env.sandbox.ledger
+        .packet(authNo)
+        .operations.filter((operation) => operation.operationType === 'REFUND'),
+    ).toHaveLength(1);
+    expectConserved(final, env.sandbox);
+  });
+
+  it('a permanently refused refund shows REFUND_BLOCKED until an operator retries', async () => {
+    env.sandbox.faults.set({ methods: { [REFUND]: { refuseRate: 1, refuseSubCode: 'REFUND_NOT_ALLOWED' } } });
+    const { authNo } = await openPacketWithClaim();
+    await env.packets.closeNow(authNo);
+    const blocked = await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.status === 'REFUND_BLOCKED',
+    );
+    expect(blocked.refund).toMatchObject({
+      status: 'BLOCKED',
+      failure: expect.stringContaining('REFUND_NOT_ALLOWED'),
+    });
+    const description = await env.packets.handle(authNo).describe();
+    expect(description.typedSearchAttributes.get(RED_PACKET_STATUS)).toBe('REFUND_BLOCKED');
+    expect(description.status.name).toBe('RUNNING');
+    env.sandbox.faults.set({});
+    await env.packets.retryRefund(authNo);
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ status: 'SUCCESS', amountFen: 700 });
+    expectConserved(final, env.sandbox);
+    await recordHistory('refund-blocked-then-retried', env.packets.handle(authNo));
+  });
+});

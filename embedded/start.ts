@@ -1,11 +1,16 @@
-// `npm start`: the whole product on one machine. Without TEMPORAL_ADDRESS it runs the
-// Temporal dev server (UI included, SQLite under .data/); then the worker and the HTTP server.
+// `npm start`: the whole product on one machine. Without TEMPORAL_ADDRESS it runs the Temporal
+// dev server (UI included, SQLite under .data/); without ALIPAY_GATEWAY the sandbox gateway;
+// then the worker and the HTTP server, whose webhook receives the refund notifications.
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { AlipayGateway } from '../alipay/gateway';
+import { readAlipayConfig, type AlipayConfig } from '../config/alipay';
 import { readHttpConfig, readPort, readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { connectClient } from '../client/temporal-connection';
 import { buildApp } from '../client/http/app';
+import { createRedPacketClient } from '../client/red-packet-client';
+import { connectClient } from '../client/temporal-connection';
+import { startSandbox } from '../sandbox/server';
 import { connectWorker } from '../worker/temporal-connection';
 import { createWorker } from '../worker/create-worker';
 import { startDevServer, type RunningDevServer } from './dev-server';
@@ -44,48 +49,91 @@ async function startEmbeddedTemporal(namespace: string, dataDir: string): Promis
 async function main(): Promise<void> {
   const temporalConfig = readTemporalConfig();
   const httpConfig = readHttpConfig();
+  const realAlipay = readAlipayConfig();
+  const sandboxPort = readPort(process.env, 'SANDBOX_PORT', 8090);
+  const dataDir = resolve(PROJECT_ROOT, process.env.DATA_DIR ?? '.data');
+  const ownNotifyUrl = `http://127.0.0.1:${httpConfig.port}/alipay/notify`;
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 
-  const dataDir = resolve(PROJECT_ROOT, process.env.DATA_DIR ?? '.data');
-  const devServer = temporalConfig.address
-    ? undefined
-    : await startEmbeddedTemporal(temporalConfig.namespace, dataDir);
   const stack: Array<() => Promise<void>> = [];
-  if (devServer) stack.push(() => devServer.stop());
   const shutdown = async (): Promise<void> => {
     for (const step of stack.reverse())
       await step().catch((error: unknown) => say(`shutdown: ${String(error)}`));
   };
 
   try {
+    const devServer = temporalConfig.address
+      ? undefined
+      : await startEmbeddedTemporal(temporalConfig.namespace, dataDir);
+    if (devServer) stack.push(() => devServer.stop());
     const address = temporalConfig.address ?? devServer!.address;
+
+    let alipay: AlipayConfig;
+    let sandboxUrl: string | undefined;
+    if (realAlipay) {
+      alipay = realAlipay;
+    } else {
+      const sandbox = await startSandbox({
+        keyDir: join(dataDir, 'sandbox'),
+        appId: process.env.SANDBOX_APP_ID?.trim() || undefined,
+        port: sandboxPort,
+      });
+      stack.push(() => sandbox.close());
+      sandboxUrl = sandbox.url;
+      const keys = sandbox.keys;
+      alipay = {
+        gateway: sandbox.gatewayUrl,
+        appId: keys.appId,
+        privateKey: keys.appPrivateKey,
+        alipayPublicKey: keys.alipayPublicKey,
+      };
+    }
+    const notifyUrl = alipay.notifyUrl ?? ownNotifyUrl;
+
     const temporal = await connectClient(address, temporalConfig.namespace);
     stack.push(() => temporal.connection.close());
 
     say('Bundling workflows and starting the worker ...');
+    const gateway = new AlipayGateway(alipay);
+    stack.push(() => gateway.close());
     const workerConnection = await connectWorker(address);
     stack.push(() => workerConnection.close());
-    const worker = await createWorker({ connection: workerConnection, ...temporalConfig });
+    const worker = await createWorker({
+      connection: workerConnection,
+      ...temporalConfig,
+      gateway,
+      notifyUrl,
+    });
     const workerRun = worker.run();
     stack.push(async () => {
       worker.shutdown();
       await workerRun;
     });
 
-    const app = await buildApp({ temporal });
+    const app = await buildApp({
+      temporal,
+      packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
+      alipay: { appId: alipay.appId, alipayPublicKey: alipay.alipayPublicKey },
+      notifyUrl,
+    });
     await app.listen({ port: httpConfig.port, host: httpConfig.host });
     stack.push(() => app.close());
 
     say('');
     say('Red packets is running:');
+    say(`  HTTP API        http://localhost:${httpConfig.port}  (health: /healthz, metrics: /metrics)`);
+    say(`  Alipay webhook  ${notifyUrl}`);
+    if (sandboxUrl) {
+      say(`  Alipay sandbox  ${sandboxUrl}/gateway.do  (ledger: ${sandboxUrl}/sandbox/packets/<authNo>)`);
+    } else {
+      say(`  Alipay          ${alipay.gateway}${alipay.certificates ? ' (certificate mode)' : ''}`);
+    }
     say(
-      `  HTTP API      http://localhost:${httpConfig.port}  (health: http://localhost:${httpConfig.port}/healthz)`,
+      `  Temporal        ${address}  namespace ${temporalConfig.namespace}, task queue ${temporalConfig.taskQueue}`,
     );
-    say(
-      `  Temporal      ${address}  namespace ${temporalConfig.namespace}, task queue ${temporalConfig.taskQueue}`,
-    );
-    if (devServer) say(`  Temporal UI   ${devServer.uiUrl}/namespaces/${temporalConfig.namespace}/workflows`);
-    say('Press Ctrl-C to stop.');
+    if (devServer)
+      say(`  Temporal UI     ${devServer.uiUrl}/namespaces/${temporalConfig.namespace}/workflows`);
+    say('Try it: npx redpacket demo    Press Ctrl-C to stop.');
   } catch (error) {
     await shutdown();
     throw error;
@@ -93,7 +141,7 @@ async function main(): Promise<void> {
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
-      say(`\n${signal}: stopping the HTTP server, the worker and Temporal ...`);
+      say(`\n${signal}: stopping the HTTP server, the worker, the sandbox and Temporal ...`);
       resolve();
     };
     process.once('SIGINT', () => stop('SIGINT'));

@@ -70,9 +70,10 @@ describe('npm start (embedded default)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('serves /healthz and the UI, stops every child on SIGTERM, and keeps workflows across restarts', async () => {
-    const ports = { temporal: await freePort(), ui: await freePort(), http: await freePort() };
+    const ports = { temporal: await freePort(), ui: await freePort(), http: await freePort(), sandbox: await freePort() };
     const env = {
       DATA_DIR: dataDir,
+      SANDBOX_PORT: String(ports.sandbox),
       HTTP_PORT: String(ports.http),
       TEMPORAL_DEV_SERVER_PORT: String(ports.temporal),
       TEMPORAL_UI_PORT: String(ports.ui),
@@ -83,6 +84,7 @@ describe('npm start (embedded default)', () => {
     expect(first.output()).toContain(`http://localhost:${ports.ui}`);
     expect((await fetch(`http://127.0.0.1:${ports.http}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.sandbox}/healthz`)).status).toBe(200);
 
     const address = `127.0.0.1:${ports.temporal}`;
     const connection = await Connection.connect({ address });

@@ -1,10 +1,15 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { AlipayTransport } from '../alipay/gateway';
 import { workflowSource } from './workflow-source';
 
 export interface WorkerDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  gateway: AlipayTransport;
+  /** Where Alipay sends refund notifications (our webhook). */
+  notifyUrl?: string;
 }
 
 export function createWorker(deps: WorkerDeps): Promise<Worker> {
@@ -13,7 +18,10 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource(),
-    // Let running activities finish after SIGTERM before the worker gives up on them.
+    activities: createActivities(deps.gateway, { notifyUrl: deps.notifyUrl }),
+    // Keep disbursements under Alipay's 100 calls per second per merchant.
+    maxActivitiesPerSecond: 80,
+    // On SIGTERM, running activities get this long to finish before they are cancelled.
     shutdownGraceTime: '30s',
   });
 }

@@ -1,14 +1,76 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+// The HTTP application: service API, Alipay notify webhook, health and metrics. The process
+// concerns (listening, shutdown) belong to whoever starts it.
+import type { KeyObject } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { RedPacketClient } from '../red-packet-client';
+import { HttpError } from './errors';
+import { createMetrics, renderMetrics, type Metrics } from './metrics';
+import { registerNotifyRoute } from './notify-route';
+import { registerRedPacketRoutes } from './red-packet-routes';
 
 export interface AppDeps {
   temporal: Client;
+  packets: RedPacketClient;
+  /** Who may notify us: our app id and Alipay's public key. */
+  alipay: { appId: string; alipayPublicKey: KeyObject };
+  notifyUrl?: string;
+  metrics?: Metrics;
   logger?: boolean;
+  now?: () => Date;
 }
 
-/** The HTTP application; server.ts owns the process concerns (listen, shutdown). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+function fieldOf(error: FastifyError): string | undefined {
+  const first = error.validation?.[0];
+  if (!first) return undefined;
+  const params = first.params as { missingProperty?: string; additionalProperty?: string };
+  return (
+    params.missingProperty ??
+    params.additionalProperty ??
+    (first.instancePath.replace(/^\//, '') || undefined)
+  );
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 64 * 1024 });
+  const metrics = deps.metrics ?? createMetrics();
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
+
+  // Alipay posts form bodies; the notify route verifies them from the raw text.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.inc({
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error instanceof HttpError ? error.statusCode : (error.statusCode ?? 500);
+    if (request.url.startsWith('/alipay/notify')) return reply.code(status).type('text/plain').send('fail');
+    if (status >= 500) {
+      request.log.error(error);
+      return reply
+        .code(status === 503 ? 503 : 500)
+        .send({ error: 'internal error; the request may be retried' });
+    }
+    const field = error instanceof HttpError ? error.field : fieldOf(error);
+    const message =
+      error.validation && field
+        ? `${field}: ${error.message.replace(/^(body|params)\/?\S* /, '')}`
+        : error.message;
+    return reply.code(status).send(field ? { error: message, field } : { error: message });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
 
   app.get('/healthz', async (_request, reply) => {
     try {
@@ -18,6 +80,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.code(503).send({ status: 'unavailable', error: 'Temporal is unreachable' });
     }
   });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4').send(renderMetrics(metrics)),
+  );
 
+  registerRedPacketRoutes(app, { packets: deps.packets, metrics, notifyUrl: deps.notifyUrl, now: deps.now });
+  registerNotifyRoute(app, { temporal: deps.temporal, ...deps.alipay, metrics });
   return app;
 }

@@ -1,0 +1,95 @@
+// Validation of the service API's request bodies, beyond their JSON schema: money, time,
+// and the rules between fields. Produces the workflow's input in integer fen.
+import { AmountError, MAX_AMOUNT_FEN, parseAmount } from '../../alipay/money';
+import type { ClaimRequest, RedPacketInput, SplitMode } from '../../workflows/messages';
+import { badRequest } from './errors';
+
+export interface CreateBody {
+  authNo: string;
+  outOrderNo: string;
+  amount: string;
+  shares?: number;
+  split?: SplitMode;
+  ttlSeconds?: number;
+  expiresAt?: string;
+  title?: string;
+}
+
+export interface ClaimBody {
+  claimId: string;
+  payeeUserId?: string;
+  payeeLogonId?: string;
+  amount?: string;
+}
+
+const DEFAULT_TTL_SECONDS = 24 * 3600;
+const MAX_TTL_SECONDS = 30 * 24 * 3600;
+
+function fen(field: string, text: string): number {
+  try {
+    const value = parseAmount(text);
+    if (value < 1) throw new AmountError('zero');
+    return value;
+  } catch {
+    throw badRequest(
+      field,
+      `must be a yuan amount from 0.01 to ${MAX_AMOUNT_FEN / 100}.00 with at most two decimals`,
+    );
+  }
+}
+
+export function toRedPacketInput(body: CreateBody, now: Date, notifyUrl?: string): RedPacketInput {
+  const totalFen = fen('amount', body.amount);
+  const split: SplitMode = body.split ?? (body.shares === undefined ? 'claimant' : 'random');
+  if (split !== 'claimant' && body.shares === undefined)
+    throw badRequest('shares', `is required for the ${split} split`);
+  if (body.shares !== undefined && body.shares > totalFen) {
+    throw badRequest('shares', 'must not exceed the amount in fen (every share gets at least 0.01)');
+  }
+  if (body.ttlSeconds !== undefined && body.expiresAt !== undefined) {
+    throw badRequest('expiresAt', 'and ttlSeconds are exclusive: give one');
+  }
+  let expiresAt: Date;
+  if (body.expiresAt !== undefined) {
+    expiresAt = new Date(body.expiresAt);
+    if (Number.isNaN(expiresAt.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(body.expiresAt)) {
+      throw badRequest('expiresAt', 'must be an ISO 8601 date-time');
+    }
+    const seconds = (expiresAt.getTime() - now.getTime()) / 1000;
+    if (seconds <= 0) throw badRequest('expiresAt', 'must be in the future');
+    if (seconds > MAX_TTL_SECONDS) throw badRequest('expiresAt', 'must be within 30 days');
+  } else {
+    expiresAt = new Date(now.getTime() + (body.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000);
+  }
+  return {
+    authNo: body.authNo,
+    outOrderNo: body.outOrderNo,
+    totalFen,
+    split,
+    shares: body.shares,
+    expiresAt: expiresAt.toISOString(),
+    title: body.title,
+    notifyUrl,
+  };
+}
+
+export function toClaimRequest(body: ClaimBody): ClaimRequest {
+  if (body.payeeUserId !== undefined && body.payeeLogonId !== undefined) {
+    throw badRequest('payeeLogonId', 'and payeeUserId are exclusive: give one');
+  }
+  if (body.payeeUserId === undefined && body.payeeLogonId === undefined) {
+    throw badRequest('payeeUserId', 'or payeeLogonId is required');
+  }
+  return {
+    claimId: body.claimId,
+    payeeUserId: body.payeeUserId,
+    payeeLogonId: body.payeeLogonId,
+    amountFen: body.amount === undefined ? undefined : fen('amount', body.amount),
+  };
+}
+
+/** The request's identity for idempotent creation: the same body gives the same fingerprint. */
+export function fingerprint(body: CreateBody): string {
+  const entries = Object.entries(body).filter(([, value]) => value !== undefined);
+  return JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
+}

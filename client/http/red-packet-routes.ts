@@ -1,0 +1,99 @@
+// The service API: create a packet, claim from it, read it, close it. Routes validate and call
+// the typed client, nothing else.
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { formatFen } from '../../alipay/money';
+import { workflowIdFor } from '../../workflows/messages';
+import { RedPacketConflictError, type RedPacketClient } from '../red-packet-client';
+import { ClaimGate } from './claim-gate';
+import { HttpError } from './errors';
+import type { Metrics } from './metrics';
+import {
+  fingerprint,
+  toClaimRequest,
+  toRedPacketInput,
+  type ClaimBody,
+  type CreateBody,
+} from './red-packet-requests';
+import { authNoParams, claimBody, createBody } from './schemas';
+import { stateResponse } from './state-response';
+
+export interface RedPacketRouteDeps {
+  packets: RedPacketClient;
+  metrics: Metrics;
+  /** Where Alipay should send this deployment's refund notifications. */
+  notifyUrl?: string;
+  now?: () => Date;
+}
+
+type AuthNoParams = { authNo: string };
+
+function notFound(authNo: string): HttpError {
+  return new HttpError(404, `no red packet ${authNo}`, 'authNo');
+}
+
+async function orNotFound<T>(authNo: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw notFound(authNo);
+    throw error;
+  }
+}
+
+export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRouteDeps): void {
+  const { packets, metrics } = deps;
+  const gate = new ClaimGate();
+
+  app.post<{ Body: CreateBody }>('/red-packets', { schema: { body: createBody } }, async (request, reply) => {
+    const input = toRedPacketInput(request.body, deps.now?.() ?? new Date(), deps.notifyUrl);
+    try {
+      const { workflowId, created } = await packets.create(input, fingerprint(request.body));
+      const status = created
+        ? 'OPEN'
+        : ((await packets.getState(input.authNo).catch(() => undefined))?.status ?? 'COMPLETED');
+      return reply.code(created ? 201 : 200).send({ workflowId, authNo: input.authNo, status });
+    } catch (error) {
+      if (error instanceof RedPacketConflictError) throw new HttpError(409, error.message, 'authNo');
+      throw error;
+    }
+  });
+
+  app.post<{ Params: AuthNoParams; Body: ClaimBody }>(
+    '/red-packets/:authNo/claims',
+    { schema: { params: authNoParams, body: claimBody } },
+    async (request, reply) => {
+      const { authNo } = request.params;
+      const claim = toClaimRequest(request.body);
+      const outcome = await orNotFound(authNo, () => gate.run(authNo, () => packets.claim(authNo, claim)));
+      metrics.claims.inc({ result: outcome.accepted ? 'accepted' : outcome.reason });
+      if (!outcome.accepted)
+        return reply.code(409).send({ error: `claim refused: ${outcome.reason}`, reason: outcome.reason });
+      return {
+        claimId: outcome.claimId,
+        status: outcome.status,
+        amount: formatFen(outcome.amountFen),
+        remaining: formatFen(outcome.remainingFen),
+      };
+    },
+  );
+
+  app.get<{ Params: AuthNoParams }>(
+    '/red-packets/:authNo',
+    { schema: { params: authNoParams } },
+    async (request) => {
+      const { authNo } = request.params;
+      return stateResponse(await orNotFound(authNo, () => packets.getState(authNo)));
+    },
+  );
+
+  app.post<{ Params: AuthNoParams }>(
+    '/red-packets/:authNo/refund',
+    { schema: { params: authNoParams } },
+    async (request, reply) => {
+      const { authNo } = request.params;
+      await orNotFound(authNo, () => packets.closeNow(authNo));
+      return reply.code(202).send({ workflowId: workflowIdFor(authNo), authNo, status: 'CLOSING' });
+    },
+  );
+}

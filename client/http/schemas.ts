@@ -1,0 +1,38 @@
+// JSON schemas of the service API (validated by Fastify before a route runs).
+
+const AUTH_NO = { type: 'string', pattern: '^[0-9A-Za-z]{1,48}$' } as const;
+const AMOUNT = { type: 'string', maxLength: 16 } as const;
+
+export const authNoParams = {
+  type: 'object',
+  required: ['authNo'],
+  properties: { authNo: AUTH_NO },
+} as const;
+
+export const createBody = {
+  type: 'object',
+  required: ['authNo', 'outOrderNo', 'amount'],
+  additionalProperties: false,
+  properties: {
+    authNo: AUTH_NO,
+    outOrderNo: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,64}$' },
+    amount: AMOUNT,
+    shares: { type: 'integer', minimum: 1, maximum: 10_000 },
+    split: { type: 'string', enum: ['fixed', 'random', 'claimant'] },
+    ttlSeconds: { type: 'integer', minimum: 1, maximum: 30 * 24 * 3600 },
+    expiresAt: { type: 'string', maxLength: 40 },
+    title: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
+export const claimBody = {
+  type: 'object',
+  required: ['claimId'],
+  additionalProperties: false,
+  properties: {
+    claimId: { type: 'string', pattern: '^[0-9A-Za-z_.:-]{1,64}$' },
+    payeeUserId: { type: 'string', pattern: '^2088[0-9]{12}$' },
+    payeeLogonId: { type: 'string', minLength: 1, maxLength: 100 },
+    amount: AMOUNT,
+  },
+} as const;

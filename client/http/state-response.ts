@@ -1,0 +1,32 @@
+// The state query's answer as the HTTP API shows it: amounts as two-decimal strings.
+import { formatFen } from '../../alipay/money';
+import type { RedPacketState } from '../../workflows/messages';
+
+export function stateResponse(state: RedPacketState) {
+  return {
+    authNo: state.authNo,
+    status: state.status,
+    total: formatFen(state.totalFen),
+    claimed: formatFen(state.claimedFen),
+    remaining: formatFen(state.remainingFen),
+    refunded: formatFen(state.refundedFen),
+    shares: state.shares,
+    expiresAt: state.expiresAt,
+    claims: state.claims.map((claim) => ({
+      claimId: claim.claimId,
+      amount: formatFen(claim.amountFen),
+      status: claim.status,
+      ...(claim.failure ? { failure: claim.failure } : {}),
+    })),
+    refund: state.refund
+      ? {
+          outRequestNo: state.refund.outRequestNo,
+          amount: formatFen(state.refund.amountFen),
+          status: state.refund.status,
+          source: state.refund.source,
+          ...(state.refund.failure ? { failure: state.refund.failure } : {}),
+        }
+      : null,
+    ignoredNotifications: state.ignoredNotifications,
+  };
+}

@@ -1,0 +1,39 @@
+// The production worker: `npm run worker`. Config from the environment (DESIGN.md section 5),
+// Prometheus metrics from the SDK runtime, graceful shutdown on SIGTERM/SIGINT.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { AlipayGateway } from '../alipay/gateway';
+import { readAlipayConfig } from '../config/alipay';
+import { readTemporalConfig } from '../config/env';
+import { ConfigError } from '../config/errors';
+import { createWorker } from './create-worker';
+import { connectWorker } from './temporal-connection';
+
+async function main(): Promise<void> {
+  const temporal = readTemporalConfig();
+  if (!temporal.address)
+    throw new ConfigError('TEMPORAL_ADDRESS', 'required for a standalone worker (host:port)');
+  const alipay = readAlipayConfig();
+  if (!alipay) throw new ConfigError('ALIPAY_GATEWAY', 'required for a standalone worker');
+  const metricsAddress = process.env.WORKER_METRICS_ADDRESS?.trim() || '0.0.0.0:9464';
+
+  Runtime.install({
+    logger: new DefaultLogger('INFO'),
+    telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } },
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+  });
+  const connection = await connectWorker(temporal.address);
+  const gateway = new AlipayGateway(alipay);
+  const worker = await createWorker({ connection, ...temporal, gateway, notifyUrl: alipay.notifyUrl });
+  console.log(
+    `worker: task queue ${temporal.taskQueue} on ${temporal.address}/${temporal.namespace}, ` +
+      `Alipay ${alipay.gateway}${alipay.certificates ? ' (certificate mode)' : ''}, metrics http://${metricsAddress}/metrics`,
+  );
+  await worker.run(); // returns after SIGTERM/SIGINT once running activities have finished
+  await gateway.close();
+  await connection.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(`worker: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  process.exit(1);
+});

@@ -12,6 +12,8 @@ export interface NotifyDeps {
   alipayPublicKey: KeyObject;
 }
 
+const TEMPORAL_DEADLINE_MS = 5_000;
+
 export type NotifyOutcome =
   | { kind: 'delivered'; workflowId: string }
   | { kind: 'already-completed'; workflowId: string }
@@ -38,8 +40,11 @@ export async function handleAlipayNotification(
   if (!authNo) return { kind: 'unknown-packet', notification };
   const workflowId = workflowIdFor(authNo);
   const handle = deps.temporal.workflow.getHandle(workflowId);
+  // Answer Alipay promptly: if Temporal cannot take the signal in time, `fail` makes Alipay retry.
+  const promptly = <T>(call: () => Promise<T>): Promise<T> =>
+    deps.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, call);
   try {
-    await handle.signal(alipayNotifySignal, notification);
+    await promptly(() => handle.signal(alipayNotifySignal, notification));
     return { kind: 'delivered', workflowId };
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError))
@@ -47,7 +52,7 @@ export async function handleAlipayNotification(
   }
   // Not running: either it completed (the notification is a late retry) or it never existed.
   try {
-    const description = await handle.describe();
+    const description = await promptly(() => handle.describe());
     return description.status.name === 'RUNNING'
       ? { kind: 'temporal-unavailable', error: 'workflow reappeared while signalling' }
       : { kind: 'already-completed', workflowId };

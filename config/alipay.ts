@@ -52,6 +52,7 @@ function key<T>(name: string, load: () => T): T {
   try {
     return load();
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     if (error instanceof KeyFormatError) throw new ConfigError(name, error.message.replace(`${name}: `, ''));
     throw new ConfigError(name, 'not a usable PEM certificate or key');
   }

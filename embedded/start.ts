@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     );
     if (devServer)
       say(`  Temporal UI     ${devServer.uiUrl}/namespaces/${temporalConfig.namespace}/workflows`);
-    say('Try it: npx redpacket demo    Press Ctrl-C to stop.');
+    say('Try it: npm run redpacket -- demo    Press Ctrl-C to stop.');
   } catch (error) {
     await shutdown();
     throw error;

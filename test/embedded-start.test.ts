@@ -70,7 +70,12 @@ describe('npm start (embedded default)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('serves /healthz and the UI, stops every child on SIGTERM, and keeps workflows across restarts', async () => {
-    const ports = { temporal: await freePort(), ui: await freePort(), http: await freePort(), sandbox: await freePort() };
+    const ports = {
+      temporal: await freePort(),
+      ui: await freePort(),
+      http: await freePort(),
+      sandbox: await freePort(),
+    };
     const env = {
       DATA_DIR: dataDir,
       SANDBOX_PORT: String(ports.sandbox),
@@ -85,6 +90,31 @@ describe('npm start (embedded default)', () => {
     expect((await fetch(`http://127.0.0.1:${ports.http}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.sandbox}/healthz`)).status).toBe(200);
+
+    // The CLI demo against this `npm start`: funds a packet in its sandbox and sees it through.
+    const demo = spawn(
+      process.execPath,
+      ['bin/redpacket.cjs', 'demo', '--ttl-seconds', '2', '--shares', '4'],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          REDPACKET_API_URL: `http://127.0.0.1:${ports.http}`,
+          SANDBOX_PORT: String(ports.sandbox),
+          DATA_DIR: dataDir,
+          TEMPORAL_UI_URL: `http://localhost:${ports.ui}`,
+        },
+      },
+    );
+    let demoOutput = '';
+    demo.stdout.on('data', (chunk: Buffer) => (demoOutput += chunk.toString()));
+    demo.stderr.on('data', (chunk: Buffer) => (demoOutput += chunk.toString()));
+    expect(await new Promise((resolve) => demo.once('exit', resolve))).toBe(0);
+    expect(demoOutput).toContain('Final state: COMPLETED');
+    expect(demoOutput).toMatch(
+      new RegExp(`http://localhost:${ports.ui}/namespaces/default/workflows/red-packet-\\w+`),
+    );
+    expect(demoOutput).toMatch(/"balance": "0\.00"/);
 
     const address = `127.0.0.1:${ports.temporal}`;
     const connection = await Connection.connect({ address });

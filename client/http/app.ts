@@ -35,7 +35,12 @@ function fieldOf(error: FastifyError): string | undefined {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const metrics = deps.metrics ?? createMetrics();
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Money and ids arrive exactly as typed: no coercion of 1 into "1", no silent dropping of fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
 
   // Alipay posts form bodies; the notify route verifies them from the raw text.
   app.addContentTypeParser(

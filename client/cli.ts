@@ -1,0 +1,210 @@
+// `redpacket`: create, claim, status, refund and a demo, over the HTTP API of `npm start`.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AlipayGateway } from '../alipay/gateway';
+import { loadPrivateKey, loadPublicKey } from '../alipay/keys';
+import { agreementPay } from '../alipay/methods';
+import { parseAmount } from '../alipay/money';
+
+const USAGE = `redpacket <command> [options]   (talks to the HTTP API at $REDPACKET_API_URL, default http://localhost:3000)
+
+  create --auth-no N --out-order-no O --amount 10.00 [--shares 5] [--split fixed|random|claimant] [--ttl-seconds 3600] [--title T]
+  claim  --auth-no N --claim-id C (--payee-user-id 2088... | --payee-logon-id L) [--amount 1.00]
+  status --auth-no N
+  refund --auth-no N
+  demo   [--amount 10.00] [--shares 5] [--ttl-seconds 10]
+         funds a packet in the embedded sandbox, claims part of it, lets it expire, prints the ledger`;
+
+const apiUrl = (process.env.REDPACKET_API_URL ?? 'http://localhost:3000').replace(/\/$/, '');
+const uiUrl = (process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, '');
+const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+
+class CliError extends Error {}
+
+async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new CliError(`cannot reach the API at ${apiUrl} (is \`npm start\` running? set REDPACKET_API_URL)`);
+  }
+  const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (response.status >= 400) {
+    throw new CliError(`${method} ${path}: HTTP ${response.status} ${String(json.error ?? '')}`.trim());
+  }
+  return json;
+}
+
+function print(json: unknown): void {
+  console.log(JSON.stringify(json, null, 2));
+}
+
+function workflowLink(authNo: string): string {
+  return `${uiUrl}/namespaces/${namespace}/workflows/red-packet-${authNo}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A merchant's pay call against the embedded sandbox, with the key files `npm start` wrote. */
+async function fundInSandbox(amount: string): Promise<{ authNo: string; outOrderNo: string }> {
+  const dir = join(resolve(process.env.DATA_DIR ?? '.data'), 'sandbox');
+  let gateway: AlipayGateway;
+  try {
+    gateway = new AlipayGateway({
+      gateway: `http://127.0.0.1:${process.env.SANDBOX_PORT ?? '8090'}/gateway.do`,
+      appId: process.env.SANDBOX_APP_ID || '2021000000000000',
+      privateKey: loadPrivateKey(readFileSync(join(dir, 'app_private_key.pem'), 'utf8')),
+      alipayPublicKey: loadPublicKey(readFileSync(join(dir, 'alipay_public_key.pem'), 'utf8')),
+    });
+  } catch {
+    throw new CliError(`no sandbox keys in ${dir}: run \`npm start\` (without ALIPAY_GATEWAY) first`);
+  }
+  const outOrderNo = `DEMO${Date.now()}`;
+  try {
+    const pay = await agreementPay(
+      gateway,
+      {
+        outOrderNo,
+        outRequestNo: `${outOrderNo}P`,
+        orderTitle: 'redpacket demo',
+        amount: parseAmount(amount),
+        payerUserId: '2088000000000001',
+      },
+      { notifyUrl: `${apiUrl}/alipay/notify` },
+    );
+    return { authNo: pay.authNo, outOrderNo };
+  } finally {
+    await gateway.close();
+  }
+}
+
+async function demo(options: { amount: string; shares: number; ttlSeconds: number }): Promise<void> {
+  console.log(`1. Paying ${options.amount} yuan into a red packet at the sandbox (agreement pay) ...`);
+  const { authNo, outOrderNo } = await fundInSandbox(options.amount);
+  console.log(`   auth_no ${authNo}`);
+  console.log(
+    `2. Starting its lifecycle: ${options.shares} random shares, expiring in ${options.ttlSeconds}s`,
+  );
+  print(
+    await call('POST', '/red-packets', {
+      authNo,
+      outOrderNo,
+      amount: options.amount,
+      shares: options.shares,
+      split: 'random',
+      ttlSeconds: options.ttlSeconds,
+      title: 'redpacket demo',
+    }),
+  );
+  console.log(`   Temporal UI: ${workflowLink(authNo)}`);
+  const claims = Math.max(1, Math.floor(options.shares / 2));
+  console.log(`3. ${claims} claimants take their shares`);
+  for (let i = 1; i <= claims; i++) {
+    const outcome = await call('POST', `/red-packets/${authNo}/claims`, {
+      claimId: `demo-${i}`,
+      payeeUserId: `2088${String(i).padStart(12, '0')}`,
+    });
+    console.log(
+      `   claim demo-${i}: ${String(outcome.amount)} yuan (${String(outcome.status)}), ${String(outcome.remaining)} left`,
+    );
+  }
+  console.log(`4. Waiting for expiry, the refund of the rest, and Alipay's refund notification ...`);
+  let state: Record<string, unknown> = {};
+  for (let waited = 0; waited < options.ttlSeconds + 60; waited += 1) {
+    state = await call('GET', `/red-packets/${authNo}`);
+    if (state.status === 'COMPLETED' || state.status === 'REFUND_BLOCKED') break;
+    process.stdout.write(`   ${String(state.status)} ... ${waited}s\r`);
+    await sleep(1000);
+  }
+  console.log(`\n5. Final state: ${String(state.status)}`);
+  print(state);
+  const sandboxLedger = await fetch(
+    `http://127.0.0.1:${process.env.SANDBOX_PORT ?? '8090'}/sandbox/packets/${authNo}`,
+  ).then((r) => r.json());
+  console.log('   Sandbox ledger (funded = disbursed + refunded + balance):');
+  print(sandboxLedger);
+  console.log(`   Temporal UI: ${workflowLink(authNo)}`);
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      'auth-no': { type: 'string' },
+      'out-order-no': { type: 'string' },
+      amount: { type: 'string' },
+      shares: { type: 'string' },
+      split: { type: 'string' },
+      'ttl-seconds': { type: 'string' },
+      title: { type: 'string' },
+      'claim-id': { type: 'string' },
+      'payee-user-id': { type: 'string' },
+      'payee-logon-id': { type: 'string' },
+    },
+  });
+  const need = (name: keyof typeof values): string => {
+    const value = values[name];
+    if (typeof value !== 'string') throw new CliError(`--${name} is required\n\n${USAGE}`);
+    return value;
+  };
+  const integer = (name: keyof typeof values, fallback?: number): number | undefined => {
+    const value = values[name];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'string' || !/^\d+$/.test(value))
+      throw new CliError(`--${name} must be a whole number`);
+    return Number(value);
+  };
+  switch (command) {
+    case 'create':
+      return print(
+        await call('POST', '/red-packets', {
+          authNo: need('auth-no'),
+          outOrderNo: need('out-order-no'),
+          amount: need('amount'),
+          shares: integer('shares'),
+          split: values.split,
+          ttlSeconds: integer('ttl-seconds'),
+          title: values.title,
+        }),
+      );
+    case 'claim':
+      return print(
+        await call('POST', `/red-packets/${encodeURIComponent(need('auth-no'))}/claims`, {
+          claimId: need('claim-id'),
+          payeeUserId: values['payee-user-id'],
+          payeeLogonId: values['payee-logon-id'],
+          amount: values.amount,
+        }),
+      );
+    case 'status': {
+      const authNo = need('auth-no');
+      print(await call('GET', `/red-packets/${encodeURIComponent(authNo)}`));
+      return console.log(`Temporal UI: ${workflowLink(authNo)}`);
+    }
+    case 'refund':
+      return print(await call('POST', `/red-packets/${encodeURIComponent(need('auth-no'))}/refund`));
+    case 'demo':
+      return demo({
+        amount: values.amount ?? '10.00',
+        shares: integer('shares', 5)!,
+        ttlSeconds: integer('ttl-seconds', 10)!,
+      });
+    default:
+      throw new CliError(USAGE);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(
+    error instanceof CliError
+      ? error.message
+      : `redpacket: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,242 @@
+// The HTTP API and the notify webhook, end to end: real dev server, sandbox, worker, app.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSignContent, signRsa2 } from '../../alipay/sign';
+import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
+import { eventually } from '../helpers/lifecycle-env';
+import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
+
+let temporal: DevServerHandles;
+let env: HttpEnv;
+
+beforeAll(async () => {
+  temporal = await connectToDevServer();
+  env = await startHttpEnv(temporal.client, temporal.nativeConnection);
+});
+afterAll(async () => {
+  await env?.close();
+  await temporal?.close();
+});
+
+function signedForm(fields: Record<string, string>, key = env.sandbox.keys.alipayPrivateKey): string {
+  const sign = signRsa2(buildSignContent(fields, ['sign', 'sign_type']), key);
+  return new URLSearchParams({ ...fields, sign_type: 'RSA2', sign }).toString();
+}
+
+async function postNotify(body: string, contentType = 'application/x-www-form-urlencoded') {
+  const response = await fetch(`${env.url}/alipay/notify`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+describe('a whole lifecycle through the API', () => {
+  it('creates, takes claims, expires, refunds, completes on the sandbox’s notification; both ledgers agree', async () => {
+    const { authNo, outOrderNo } = await env.fund(1000);
+    const body = {
+      authNo,
+      outOrderNo,
+      amount: '10.00',
+      shares: 4,
+      split: 'fixed',
+      ttlSeconds: 3,
+      title: '新年红包',
+    };
+    const created = await env.request('POST', '/red-packets', body);
+    expect(created).toMatchObject({
+      status: 201,
+      json: { workflowId: `red-packet-${authNo}`, authNo, status: 'OPEN' },
+    });
+    expect((await env.request('POST', '/red-packets', body)).status).toBe(200);
+    expect(await env.request('POST', '/red-packets', { ...body, amount: '9.00' })).toMatchObject({
+      status: 409,
+      json: { field: 'authNo' },
+    });
+
+    const claim = await env.request('POST', `/red-packets/${authNo}/claims`, {
+      claimId: 'u1',
+      payeeUserId: '2088000000000011',
+    });
+    expect(claim).toMatchObject({
+      status: 200,
+      json: { claimId: 'u1', status: 'PENDING', amount: '2.50', remaining: '7.50' },
+    });
+    await env.request('POST', `/red-packets/${authNo}/claims`, {
+      claimId: 'u2',
+      payeeLogonId: 'user2@example.com',
+    });
+
+    const final = await eventually(
+      () => env.request('GET', `/red-packets/${authNo}`),
+      (response) => response.json.status === 'COMPLETED',
+      20_000,
+    );
+    expect(final.json).toMatchObject({
+      authNo,
+      status: 'COMPLETED',
+      total: '10.00',
+      claimed: '5.00',
+      refunded: '5.00',
+      refund: { amount: '5.00', status: 'SUCCESS' },
+    });
+    expect(final.json.claims).toEqual([
+      { claimId: 'u1', amount: '2.50', status: 'PAID' },
+      { claimId: 'u2', amount: '2.50', status: 'PAID' },
+    ]);
+    const ledger = (await (await fetch(`${env.sandbox.url}/sandbox/packets/${authNo}`)).json()) as Record<
+      string,
+      string
+    >;
+    expect(ledger).toMatchObject({ funded: '10.00', disbursed: '5.00', refunded: '5.00', balance: '0.00' });
+    expect(env.metrics.notifications.get({ outcome: 'delivered' })).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('service API input', () => {
+  it.each([
+    [{ outOrderNo: 'o', amount: '1.00' }, 'authNo'],
+    [{ authNo: 'A1', outOrderNo: 'o', amount: '1.001' }, 'amount'],
+    [{ authNo: 'A1', outOrderNo: 'o', amount: '-1.00' }, 'amount'],
+    [{ authNo: 'A1', outOrderNo: 'o', amount: 1 }, 'amount'],
+    [{ authNo: 'A1', outOrderNo: 'o', amount: '0.00' }, 'amount'],
+    [{ authNo: 'A-1; drop', outOrderNo: 'o', amount: '1.00' }, 'authNo'],
+    [{ authNo: 'A1', outOrderNo: 'o', amount: '1.00', split: 'fixed' }, 'shares'],
+    [{ authNo: 'A1', outOrderNo: 'o', amount: '0.05', shares: 6 }, 'shares'],
+    [{ authNo: 'A1', outOrderNo: 'o', amount: '1.00', expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
+    [
+      { authNo: 'A1', outOrderNo: 'o', amount: '1.00', ttlSeconds: 5, expiresAt: '2099-01-01T00:00:00Z' },
+      'expiresAt',
+    ],
+    [{ authNo: 'A1', outOrderNo: 'o', amount: '1.00', surprise: true }, 'surprise'],
+  ])('refuses %j naming %s', async (body, field) => {
+    const response = await env.request('POST', '/red-packets', body);
+    expect(response.status).toBe(400);
+    expect(response.json.field).toBe(field);
+    expect(typeof response.json.error).toBe('string');
+  });
+
+  it('answers 404 for an unknown packet and an unknown route, 409 with a reason for a refused claim', async () => {
+    expect((await env.request('GET', '/red-packets/NOSUCHPACKET')).status).toBe(404);
+    expect(
+      (
+        await env.request('POST', '/red-packets/NOSUCHPACKET/claims', {
+          claimId: 'x',
+          payeeUserId: '2088000000000001',
+        })
+      ).status,
+    ).toBe(404);
+    expect((await env.request('POST', '/red-packets/NOSUCHPACKET/refund')).status).toBe(404);
+    expect((await env.request('GET', '/nothing-here')).status).toBe(404);
+
+    const { authNo, outOrderNo } = await env.fund(100);
+    await env.request('POST', '/red-packets', {
+      authNo,
+      outOrderNo,
+      amount: '1.00',
+      split: 'claimant',
+      ttlSeconds: 600,
+    });
+    const refused = await env.request('POST', `/red-packets/${authNo}/claims`, {
+      claimId: 'big',
+      payeeUserId: '2088000000000001',
+      amount: '1.01',
+    });
+    expect(refused).toMatchObject({ status: 409, json: { reason: 'AMOUNT_OUT_OF_RANGE' } });
+    const noPayee = await env.request('POST', `/red-packets/${authNo}/claims`, { claimId: 'nobody' });
+    expect(noPayee).toMatchObject({ status: 400, json: { field: 'payeeUserId' } });
+    expect((await env.request('POST', `/red-packets/${authNo}/refund`)).status).toBe(202);
+    await eventually(
+      () => env.request('GET', `/red-packets/${authNo}`),
+      (response) => response.json.status === 'COMPLETED',
+    );
+  });
+
+  it('a burst of 300 concurrent claims on one packet returns no error to any claimant', async () => {
+    const { authNo, outOrderNo } = await env.fund(200_00);
+    await env.request('POST', '/red-packets', {
+      authNo,
+      outOrderNo,
+      amount: '200.00',
+      shares: 200,
+      ttlSeconds: 600,
+    });
+    const responses = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        env.request('POST', `/red-packets/${authNo}/claims`, {
+          claimId: `b${i}`,
+          payeeUserId: `2088${String(i).padStart(12, '0')}`,
+        }),
+      ),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status >= 500)).toEqual([]);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(200);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(100);
+    const final = await eventually(
+      () => env.request('GET', `/red-packets/${authNo}`),
+      (response) => response.json.status === 'COMPLETED',
+      60_000,
+    );
+    expect(final.json).toMatchObject({ claimed: '200.00', refunded: '0.00' });
+    expect(env.sandbox.ledger.packet(authNo)).toMatchObject({ disbursed: 200_00, refunded: 0, balance: 0 });
+  }, 120_000);
+});
+
+describe('notify webhook', () => {
+  it('refuses the seed’s example (a GET query string with null fields, a signature that does not verify)', async () => {
+    const before = env.metrics.notifications.get({ outcome: 'delivered' });
+    const seed =
+      '/alipay/notify?notify_type=trade_status_sync&notify_id=91722adff935e8cfa58b3aabf4dead6ibe' +
+      '&notify_time=2017-02-16 21:46:15&sign_type=RSA2&sign=WcO+t3D8Kg71dTlKwN7r9PzUOXeaBJwp8/FOuSxcuSkX' +
+      '&auth_no=null&out_order_no=null&operation_id=null&out_request_no=null&operation_type=null&amount=null' +
+      '&status=null&gmt_create=null&gmt_trans=null&payer_logon_id=null&payer_user_id=null';
+    const response = await fetch(`${env.url}${seed.replace(/ /g, '%20')}`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe('fail');
+    expect(env.metrics.notifications.get({ outcome: 'delivered' })).toBe(before);
+  });
+
+  it('refuses forged signatures, a foreign app_id, oversized and wrongly typed bodies', async () => {
+    const { authNo } = await env.fund(100);
+    const fields = {
+      notify_type: 'fund_stdtrustee_refund.success',
+      notify_id: 'n-forged',
+      auth_no: authNo,
+      amount: '1.00',
+      status: 'SUCCESS',
+    };
+    const forged = signedForm({ ...fields, app_id: env.sandbox.keys.appId }, env.sandbox.keys.appPrivateKey);
+    expect(await postNotify(forged)).toEqual({ status: 400, text: 'fail' });
+    const tampered = signedForm({ ...fields, app_id: env.sandbox.keys.appId }).replace(
+      'amount=1.00',
+      'amount=9.00',
+    );
+    expect(await postNotify(tampered)).toEqual({ status: 400, text: 'fail' });
+    expect(await postNotify(signedForm({ ...fields, app_id: '2021999999999999' }))).toEqual({
+      status: 400,
+      text: 'fail',
+    });
+    expect((await postNotify(`${signedForm(fields)}&pad=${'x'.repeat(70_000)}`)).status).toBe(413);
+    expect(await postNotify(JSON.stringify(fields), 'application/json')).toEqual({
+      status: 415,
+      text: 'fail',
+    });
+    expect((await postNotify('a=1&a=2')).status).toBe(400);
+  });
+
+  it('does not acknowledge a verified notification for a packet we do not know', async () => {
+    const fields = {
+      notify_type: 'fund_stdtrustee_refund.success',
+      notify_id: 'n-unknown',
+      auth_no: 'UNKNOWNPACKET1',
+      amount: '1.00',
+      app_id: env.sandbox.keys.appId,
+    };
+    expect(await postNotify(signedForm(fields))).toEqual({ status: 404, text: 'fail' });
+    expect(env.metrics.notifications.get({ outcome: 'unknown-packet' })).toBeGreaterThanOrEqual(1);
+    const metrics = await (await fetch(`${env.url}/metrics`)).text();
+    expect(metrics).toMatch(/redpacket_alipay_notifications_total\{outcome="unknown-packet"\} \d+/);
+    expect(metrics).toMatch(/redpacket_http_requests_total\{route="\/alipay\/notify",status="404"\} \d+/);
+  });
+});

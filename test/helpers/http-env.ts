@@ -1,0 +1,104 @@
+// The product as `npm start` wires it, in-process: sandbox gateway, worker, and the HTTP app
+// listening on a free port as Alipay's webhook.
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { agreementPay } from '../../alipay/methods';
+import type { AlipayGateway } from '../../alipay/gateway';
+import { buildApp } from '../../client/http/app';
+import { createMetrics, type Metrics } from '../../client/http/metrics';
+import { createRedPacketClient } from '../../client/red-packet-client';
+import { createWorker } from '../../worker/create-worker';
+import type { RunningSandbox, SandboxOptions } from '../../sandbox/server';
+import { merchantGateway, startTestSandbox } from './sandbox';
+
+export interface HttpEnv {
+  app: FastifyInstance;
+  url: string;
+  sandbox: RunningSandbox;
+  gateway: AlipayGateway;
+  metrics: Metrics;
+  /** Funds a packet in the sandbox (as the payer's pay call would) and returns its auth_no. */
+  fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+let funded = 0;
+
+export async function startHttpEnv(
+  temporal: Client,
+  connection: NativeConnection,
+  sandboxOptions: Partial<SandboxOptions> = {},
+): Promise<HttpEnv> {
+  const sandbox = await startTestSandbox(sandboxOptions);
+  const gateway = merchantGateway(sandbox, { headersTimeoutMs: 1500 });
+  const taskQueue = `http-${randomUUID()}`;
+  const metrics = createMetrics();
+  const app = await buildApp({
+    temporal,
+    packets: createRedPacketClient(temporal, taskQueue),
+    alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
+    metrics,
+  });
+  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  const worker: Worker = await createWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    gateway,
+    notifyUrl: `${url}/alipay/notify`,
+  });
+  const running = worker.run();
+
+  return {
+    app,
+    url,
+    sandbox,
+    gateway,
+    metrics,
+    async fund(totalFen) {
+      funded += 1;
+      const outOrderNo = `H${Date.now()}${funded}`;
+      const pay = await agreementPay(
+        gateway,
+        {
+          outOrderNo,
+          outRequestNo: `${outOrderNo}P`,
+          orderTitle: 'http test',
+          amount: totalFen,
+          payerUserId: '2088000000000001',
+        },
+        { notifyUrl: `${url}/alipay/notify` },
+      );
+      return { authNo: pay.authNo, outOrderNo };
+    },
+    async request(method, path, body) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        json = { text };
+      }
+      return { status: response.status, json };
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await app.close();
+      await gateway.close();
+      await sandbox.close();
+    },
+  };
+}

@@ -14,6 +14,8 @@ export interface DevServerOptions {
   namespace: string;
   dbFile: string;
   logFile: string;
+  /** The UI decodes payloads through this codec endpoint (when payload encryption is on). */
+  uiCodecEndpoint?: string;
   /** Called about once a second while the server boots, with the seconds waited so far. */
   onWaiting?: (seconds: number) => void;
   bootTimeoutMs?: number;
@@ -32,7 +34,8 @@ export class DevServerError extends Error {
 function devServerArgs(options: DevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', options.ip, '--port', String(options.port)];
   args.push('--ui-port', String(options.uiPort), '--db-filename', options.dbFile, '--log-level', 'warn');
-  args.push('--namespace', options.namespace);
+  args.push('--namespace', options.namespace, '--ui-disable-news-fetch');
+  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
   return args;
 }

@@ -4,6 +4,7 @@
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AlipayGateway } from '../alipay/gateway';
+import { payloadCodecFromEnv } from '../codec/key-files';
 import { readAlipayConfig, type AlipayConfig } from '../config/alipay';
 import { readHttpConfig, readPort, readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
@@ -20,7 +21,11 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function startEmbeddedTemporal(namespace: string, dataDir: string): Promise<RunningDevServer> {
+async function startEmbeddedTemporal(
+  namespace: string,
+  dataDir: string,
+  uiCodecEndpoint: string | undefined,
+): Promise<RunningDevServer> {
   const cli = resolveTemporalCli();
   if (!cli) {
     throw new ConfigError(
@@ -40,6 +45,7 @@ async function startEmbeddedTemporal(namespace: string, dataDir: string): Promis
     namespace,
     dbFile: join(dataDir, 'temporal.sqlite'),
     logFile,
+    uiCodecEndpoint,
     onWaiting: (seconds) => say(`  waiting for Temporal on 127.0.0.1:${port} ... ${seconds}s`),
   });
   say(`Temporal dev server ready at ${server.address}`);
@@ -53,6 +59,7 @@ async function main(): Promise<void> {
   const sandboxPort = readPort(process.env, 'SANDBOX_PORT', 8090);
   const dataDir = resolve(PROJECT_ROOT, process.env.DATA_DIR ?? '.data');
   const ownNotifyUrl = `http://127.0.0.1:${httpConfig.port}/alipay/notify`;
+  const payloadCodec = payloadCodecFromEnv();
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 
   const stack: Array<() => Promise<void>> = [];
@@ -64,7 +71,11 @@ async function main(): Promise<void> {
   try {
     const devServer = temporalConfig.address
       ? undefined
-      : await startEmbeddedTemporal(temporalConfig.namespace, dataDir);
+      : await startEmbeddedTemporal(
+          temporalConfig.namespace,
+          dataDir,
+          payloadCodec && `http://localhost:${httpConfig.port}/codec`,
+        );
     if (devServer) stack.push(() => devServer.stop());
     const address = temporalConfig.address ?? devServer!.address;
 
@@ -90,7 +101,7 @@ async function main(): Promise<void> {
     }
     const notifyUrl = alipay.notifyUrl ?? ownNotifyUrl;
 
-    const temporal = await connectClient(address, temporalConfig.namespace);
+    const temporal = await connectClient(address, temporalConfig.namespace, payloadCodec);
     stack.push(() => temporal.connection.close());
 
     say('Bundling workflows and starting the worker ...');
@@ -103,6 +114,7 @@ async function main(): Promise<void> {
       ...temporalConfig,
       gateway,
       notifyUrl,
+      payloadCodec,
     });
     const workerRun = worker.run();
     stack.push(async () => {
@@ -115,6 +127,10 @@ async function main(): Promise<void> {
       packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
       alipay: { appId: alipay.appId, alipayPublicKey: alipay.alipayPublicKey },
       notifyUrl,
+      codec: payloadCodec && {
+        codec: payloadCodec,
+        allowedOrigin: devServer?.uiUrl ?? 'http://localhost:8233',
+      },
     });
     await app.listen({ port: httpConfig.port, host: httpConfig.host });
     stack.push(() => app.close());

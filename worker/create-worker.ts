@@ -1,3 +1,4 @@
+import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { AlipayTransport } from '../alipay/gateway';
@@ -10,6 +11,8 @@ export interface WorkerDeps {
   gateway: AlipayTransport;
   /** Where Alipay sends refund notifications (our webhook). */
   notifyUrl?: string;
+  /** Payload encryption; must match the clients'. */
+  payloadCodec?: PayloadCodec;
 }
 
 export function createWorker(deps: WorkerDeps): Promise<Worker> {
@@ -19,6 +22,7 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     ...workflowSource(),
     activities: createActivities(deps.gateway, { notifyUrl: deps.notifyUrl }),
+    dataConverter: deps.payloadCodec ? { payloadCodecs: [deps.payloadCodec] } : undefined,
     // Keep disbursements under Alipay's 100 calls per second per merchant.
     maxActivitiesPerSecond: 80,
     // On SIGTERM, running activities get this long to finish before they are cancelled.

@@ -2,6 +2,7 @@
 // Prometheus metrics from the SDK runtime, graceful shutdown on SIGTERM/SIGINT.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AlipayGateway } from '../alipay/gateway';
+import { payloadCodecFromEnv } from '../codec/key-files';
 import { readAlipayConfig } from '../config/alipay';
 import { readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
@@ -23,10 +24,18 @@ async function main(): Promise<void> {
   });
   const connection = await connectWorker(temporal.address);
   const gateway = new AlipayGateway(alipay);
-  const worker = await createWorker({ connection, ...temporal, gateway, notifyUrl: alipay.notifyUrl });
+  const payloadCodec = payloadCodecFromEnv();
+  const worker = await createWorker({
+    connection,
+    ...temporal,
+    gateway,
+    notifyUrl: alipay.notifyUrl,
+    payloadCodec,
+  });
   console.log(
     `worker: task queue ${temporal.taskQueue} on ${temporal.address}/${temporal.namespace}, ` +
-      `Alipay ${alipay.gateway}${alipay.certificates ? ' (certificate mode)' : ''}, metrics http://${metricsAddress}/metrics`,
+      `Alipay ${alipay.gateway}${alipay.certificates ? ' (certificate mode)' : ''}, metrics http://${metricsAddress}/metrics` +
+      (payloadCodec ? ', payloads encrypted' : ''),
   );
   await worker.run(); // returns after SIGTERM/SIGINT once running activities have finished
   await gateway.close();

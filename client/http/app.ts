@@ -2,10 +2,12 @@
 // concerns (listening, shutdown) belong to whoever starts it.
 import type { KeyObject } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { RedPacketClient } from '../red-packet-client';
 import { HttpError } from './errors';
 import { createMetrics, renderMetrics, type Metrics } from './metrics';
+import { registerCodecRoutes } from './codec-route';
 import { registerNotifyRoute } from './notify-route';
 import { registerRedPacketRoutes } from './red-packet-routes';
 
@@ -16,6 +18,8 @@ export interface AppDeps {
   alipay: { appId: string; alipayPublicKey: KeyObject };
   notifyUrl?: string;
   metrics?: Metrics;
+  /** With payload encryption on: the codec behind /codec/encode and /codec/decode. */
+  codec?: { codec: PayloadCodec; allowedOrigin: string };
   logger?: boolean;
   now?: () => Date;
 }
@@ -91,5 +95,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerRedPacketRoutes(app, { packets: deps.packets, metrics, notifyUrl: deps.notifyUrl, now: deps.now });
   registerNotifyRoute(app, { temporal: deps.temporal, ...deps.alipay, metrics });
+  if (deps.codec) registerCodecRoutes(app, deps.codec);
   return app;
 }

@@ -1,7 +1,8 @@
 // The product as `npm start` wires it, in-process: sandbox gateway, worker, and the HTTP app
 // listening on a free port as Alipay's webhook.
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { agreementPay } from '../../alipay/methods';
@@ -32,10 +33,17 @@ export interface HttpEnv {
 let funded = 0;
 
 export async function startHttpEnv(
-  temporal: Client,
+  temporalWithoutCodec: Client,
   connection: NativeConnection,
   sandboxOptions: Partial<SandboxOptions> = {},
+  payloadCodec?: PayloadCodec,
 ): Promise<HttpEnv> {
+  const temporal = payloadCodec
+    ? new Client({
+        connection: temporalWithoutCodec.connection,
+        dataConverter: { payloadCodecs: [payloadCodec] },
+      })
+    : temporalWithoutCodec;
   const sandbox = await startTestSandbox(sandboxOptions);
   const gateway = merchantGateway(sandbox, { headersTimeoutMs: 1500 });
   const taskQueue = `http-${randomUUID()}`;
@@ -45,6 +53,7 @@ export async function startHttpEnv(
     packets: createRedPacketClient(temporal, taskQueue),
     alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
     metrics,
+    codec: payloadCodec && { codec: payloadCodec, allowedOrigin: 'http://localhost:8233' },
   });
   const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
   const worker: Worker = await createWorker({
@@ -53,6 +62,7 @@ export async function startHttpEnv(
     taskQueue,
     gateway,
     notifyUrl: `${url}/alipay/notify`,
+    payloadCodec,
   });
   const running = worker.run();
 

@@ -1,0 +1,139 @@
+// With a payload key configured, histories hold no plaintext payee or payer id; the codec
+// endpoint decodes them for the Temporal UI; payloads written under an old key still decode.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Payload } from '@temporalio/common';
+import { temporal as proto } from '@temporalio/proto';
+import { AesGcmCodec } from '../../codec/aes-gcm-codec';
+import { readCodecKeys } from '../../codec/key-files';
+import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
+import { eventually } from '../helpers/lifecycle-env';
+import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
+
+const keysDir = mkdtempSync(join(tmpdir(), 'payload-keys-'));
+const newKey = (id: string): void =>
+  writeFileSync(join(keysDir, `${id}.key`), randomBytes(32).toString('base64'));
+newKey('k1');
+
+let temporal: DevServerHandles;
+let encrypted: HttpEnv;
+let plain: HttpEnv;
+
+beforeAll(async () => {
+  temporal = await connectToDevServer();
+  const codec = new AesGcmCodec(readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir, PAYLOAD_KEY_ID: 'k1' })!);
+  encrypted = await startHttpEnv(temporal.client, temporal.nativeConnection, {}, codec);
+  plain = await startHttpEnv(temporal.client, temporal.nativeConnection);
+});
+afterAll(async () => {
+  await encrypted?.close();
+  await plain?.close();
+  await temporal?.close();
+});
+
+/** Runs a lifecycle with identifiable personal data; returns the raw history bytes (no codec). */
+async function runLifecycle(
+  env: HttpEnv,
+  payeeLogonId: string,
+  payeeUserId: string,
+): Promise<{ authNo: string; raw: Buffer }> {
+  const { authNo, outOrderNo } = await env.fund(300);
+  await env.request('POST', '/red-packets', {
+    authNo,
+    outOrderNo,
+    amount: '3.00',
+    shares: 3,
+    split: 'fixed',
+    ttlSeconds: 600,
+  });
+  await env.request('POST', `/red-packets/${authNo}/claims`, { claimId: 'p1', payeeLogonId });
+  await env.request('POST', `/red-packets/${authNo}/claims`, { claimId: 'p2', payeeUserId });
+  await env.request('POST', `/red-packets/${authNo}/refund`);
+  await eventually(
+    () => env.request('GET', `/red-packets/${authNo}`),
+    (response) => response.json.status === 'COMPLETED',
+  );
+  const history = await temporal.client.workflow.getHandle(`red-packet-${authNo}`).fetchHistory();
+  return { authNo, raw: Buffer.from(proto.api.history.v1.History.encode(history).finish()) };
+}
+
+describe('payload encryption', () => {
+  it('keeps payer and payee ids out of the history, in clear only through the codec endpoint', async () => {
+    const logon = `secret.payee.${Date.now()}@example.com`;
+    const userId = `2088${String(Date.now()).slice(-12)}`;
+    const control = await runLifecycle(plain, logon, userId);
+    expect(control.raw.includes(logon)).toBe(true); // without a key the id is there in plaintext
+
+    const { authNo, raw } = await runLifecycle(encrypted, logon, userId);
+    expect(raw.includes(logon)).toBe(false);
+    expect(raw.includes(userId)).toBe(false);
+
+    // The UI's codec call: the update's argument decodes back to the claim with the payee.
+    const history = await temporal.client.workflow.getHandle(`red-packet-${authNo}`).fetchHistory();
+    const update = history.events?.find((event) => event.workflowExecutionUpdateAcceptedEventAttributes);
+    const payloads =
+      update?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads ?? [];
+    expect(payloads.length).toBeGreaterThan(0);
+    const asJson = (payload: proto.api.common.v1.IPayload) => ({
+      metadata: Object.fromEntries(
+        Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      ),
+      data: Buffer.from(payload.data ?? []).toString('base64'),
+    });
+    const response = await fetch(`${encrypted.url}/codec/decode`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        origin: 'http://localhost:8233',
+        'x-namespace': 'default',
+      },
+      body: JSON.stringify({ payloads: payloads.map(asJson) }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+    const decoded = (await response.json()) as { payloads: Array<{ data: string }> };
+    expect(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()).toContain(logon);
+
+    const preflight = await fetch(`${encrypted.url}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:8233' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('x-namespace');
+  });
+
+  it('decodes a payload written under an old key after rotation', async () => {
+    const before = new AesGcmCodec(readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir, PAYLOAD_KEY_ID: 'k1' })!);
+    const original: Payload = {
+      metadata: { encoding: Buffer.from('json/plain') },
+      data: Buffer.from('{"payeeLogonId":"a@b.c"}'),
+    };
+    const [sealed] = await before.encode([original]);
+    newKey('k2');
+    const rotated = new AesGcmCodec(readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir, PAYLOAD_KEY_ID: 'k2' })!);
+    const [fresh] = await rotated.encode([original]);
+    expect(Buffer.from(fresh!.metadata!['encryption-key-id']!).toString()).toBe('k2');
+    const [opened] = await rotated.decode([sealed!]);
+    expect(Buffer.from(opened!.data!).toString()).toBe('{"payeeLogonId":"a@b.c"}');
+    const withoutOldKey = new AesGcmCodec({
+      currentKeyId: 'k2',
+      keys: new Map([
+        ['k2', readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir, PAYLOAD_KEY_ID: 'k2' })!.keys.get('k2')!],
+      ]),
+    });
+    await expect(withoutOldKey.decode([sealed!])).rejects.toThrow(/key k1, which is not configured/);
+    const tampered = { ...sealed!, data: Buffer.from(sealed!.data!).fill(1, 20, 21) };
+    await expect(rotated.decode([tampered])).rejects.toThrow();
+  });
+
+  it('refuses incomplete key configuration with one line naming the variable', () => {
+    expect(readCodecKeys({})).toBeUndefined();
+    expect(() => readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir })).toThrow(/^PAYLOAD_KEY_ID: required/);
+    expect(() => readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir, PAYLOAD_KEY_ID: 'k9' })).toThrow(
+      /^PAYLOAD_KEY_ID: no k9\.key/,
+    );
+  });
+});

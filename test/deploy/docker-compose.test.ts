@@ -1,0 +1,132 @@
+// Docker cannot run here: the stack is checked structurally against what the code reads.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  environment?: Record<string, string | number>;
+  healthcheck?: { test: string[] };
+  restart?: string;
+  volumes?: string[];
+  secrets?: string[];
+  ports?: string[];
+  container_name?: string;
+}
+
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+  secrets: Record<string, { file: string }>;
+};
+const services = compose.services;
+
+/** Every environment variable name read by the given source files and folders. */
+function namesReadBy(paths: string[]): Set<string> {
+  const names = new Set<string>();
+  const visit = (path: string): void => {
+    if (statSync(path).isDirectory()) return readdirSync(path).forEach((name) => visit(join(path, name)));
+    const source = readFileSync(path, 'utf8');
+    for (const match of source.matchAll(
+      /(?:env(?:\[|\.)|required\(env, |value\(env, |url\(env, |readPort\([^,]+, )'?([A-Z][A-Z0-9_]{3,})'?/g,
+    )) {
+      names.add(match[1]!);
+    }
+    for (const match of source.matchAll(
+      /'((?:ALIPAY|TEMPORAL|PAYLOAD|HTTP|WORKER|CODEC|WORKFLOW)_[A-Z_]+)'/g,
+    ))
+      names.add(match[1]!);
+  };
+  paths.forEach((path) => visit(join(ROOT, path)));
+  return names;
+}
+
+const workerReads = namesReadBy(['worker', 'config', 'codec']);
+const serverReads = namesReadBy(['client/main.ts', 'config', 'codec']);
+
+describe('docker-compose.yml', () => {
+  it('has PostgreSQL, Temporal with its schema, the UI, the search attribute setup, workers and the HTTP server', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'http',
+      'postgresql',
+      'temporal',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+    ]);
+    expect(services.temporal!.image).toMatch(/^temporalio\/auto-setup:\d/);
+    expect(services.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+    const setup = services['temporal-setup']!.command!.join(' ');
+    expect(setup).toContain('AuthNo RedPacketStatus');
+    expect(setup).toContain('--type Keyword');
+  });
+
+  it('starts things in order, with health checks and restart policies', () => {
+    expect(services.temporal!.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    expect(services.worker!.depends_on).toMatchObject({
+      temporal: { condition: 'service_healthy' },
+      'temporal-setup': { condition: 'service_completed_successfully' },
+    });
+    expect(services.http!.depends_on).toMatchObject({ temporal: { condition: 'service_healthy' } });
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker', 'http']) {
+      expect(services[name]!.healthcheck?.test.length, name).toBeGreaterThan(1);
+      expect(services[name]!.restart, name).toBe('unless-stopped');
+    }
+    expect(services['temporal-setup']!.restart).toBe('no');
+  });
+
+  it('keeps state in named volumes and lets workers scale', () => {
+    expect(Object.keys(compose.volumes)).toContain('postgres-data');
+    expect(services.postgresql!.volumes).toContain('postgres-data:/var/lib/postgresql/data');
+    // --scale worker=N needs no fixed name and no host port on the worker.
+    expect(services.worker!.container_name).toBeUndefined();
+    expect(services.worker!.ports).toBeUndefined();
+  });
+
+  it('runs our one image: the worker and the HTTP server entry points', () => {
+    expect(services.worker!.build).toBe('.');
+    expect(services.http!.image).toBe(services.worker!.image);
+    expect(services.worker!.command).toEqual(['node', '--import', 'tsx', 'worker/main.ts']);
+    expect(services.http!.command).toEqual(['node', '--import', 'tsx', 'client/main.ts']);
+  });
+
+  it('sets only variables the code reads, and everything the worker and server require', () => {
+    const workerEnv = Object.keys(services.worker!.environment!);
+    const serverEnv = Object.keys(services.http!.environment!);
+    expect(workerEnv.filter((name) => !workerReads.has(name))).toEqual([]);
+    expect(serverEnv.filter((name) => !serverReads.has(name))).toEqual([]);
+    for (const required of [
+      'TEMPORAL_ADDRESS',
+      'ALIPAY_GATEWAY',
+      'ALIPAY_APP_ID',
+      'ALIPAY_PRIVATE_KEY_FILE',
+    ]) {
+      expect(workerEnv).toContain(required);
+    }
+    for (const required of ['TEMPORAL_ADDRESS', 'ALIPAY_APP_ID', 'ALIPAY_PUBLIC_CERT_FILE', 'HTTP_PORT']) {
+      expect(serverEnv).toContain(required);
+    }
+    expect(services.worker!.environment!.TEMPORAL_TASK_QUEUE).toBe(
+      services.http!.environment!.TEMPORAL_TASK_QUEUE,
+    );
+  });
+
+  it('brings keys and certificates in as files, never as environment strings', () => {
+    for (const service of [services.worker!, services.http!]) {
+      for (const [name, value] of Object.entries(service.environment!)) {
+        expect(String(value)).not.toMatch(/BEGIN|PRIVATE KEY/);
+        if (name.endsWith('_FILE')) expect(String(value)).toMatch(/^\/run\/secrets\//);
+      }
+      for (const secret of service.secrets ?? [])
+        expect(compose.secrets[secret]?.file).toMatch(/^\.\/secrets\//);
+    }
+    expect(services.http!.secrets).not.toContain('alipay_app_private_key'); // the webhook needs no private key
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toMatch(/^secrets\/$/m);
+  });
+});

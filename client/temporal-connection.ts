@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
+import { readTemporalSecurity, type TemporalSecurity } from '../config/temporal-security';
 import { TemporalUnreachableError } from '../config/temporal-unreachable';
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -9,9 +10,10 @@ export async function connectClient(
   address: string,
   namespace: string,
   codec?: PayloadCodec,
+  security: TemporalSecurity = readTemporalSecurity(),
 ): Promise<Client> {
   try {
-    const connection = await Connection.connect({ address, connectTimeout: CONNECT_TIMEOUT_MS });
+    const connection = await Connection.connect({ address, connectTimeout: CONNECT_TIMEOUT_MS, ...security });
     await connection.workflowService.getSystemInfo({});
     return new Client({
       connection,

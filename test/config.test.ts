@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readTemporalSecurity } from '../config/temporal-security';
 import { readHttpConfig, readTemporalConfig } from '../config/env';
 
 describe('environment config', () => {
@@ -26,5 +30,46 @@ describe('environment config', () => {
 
   it('rejects a TEMPORAL_ADDRESS that is not host:port', () => {
     expect(() => readTemporalConfig({ TEMPORAL_ADDRESS: 'http://x:7233' })).toThrow(/^TEMPORAL_ADDRESS:/);
+  });
+});
+
+describe('Temporal security config', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'temporal-tls-'));
+  const write = (name: string, content: string): string => {
+    writeFileSync(join(dir, name), content);
+    return join(dir, name);
+  };
+
+  it('is a plain connection by default', () => {
+    expect(readTemporalSecurity({})).toEqual({});
+  });
+
+  it('reads mTLS files, a CA, a server name and an API key', () => {
+    const security = readTemporalSecurity({
+      TEMPORAL_TLS_CERT_FILE: write('client.pem', 'CERT'),
+      TEMPORAL_TLS_KEY_FILE: write('client.key', 'KEY'),
+      TEMPORAL_TLS_CA_FILE: write('ca.pem', 'CA'),
+      TEMPORAL_TLS_SERVER_NAME: 'ns.tmprl.cloud',
+    });
+    expect(security.tls).toMatchObject({ serverNameOverride: 'ns.tmprl.cloud' });
+    const tls = security.tls as {
+      clientCertPair: { crt: Buffer; key: Buffer };
+      serverRootCACertificate: Buffer;
+    };
+    expect(tls.clientCertPair.crt.toString()).toBe('CERT');
+    expect(tls.serverRootCACertificate.toString()).toBe('CA');
+    expect(readTemporalSecurity({ TEMPORAL_API_KEY_FILE: write('api-key', 'secret-key\n') })).toEqual({
+      tls: {},
+      apiKey: 'secret-key',
+    });
+  });
+
+  it('refuses half an mTLS pair and unreadable files, naming the variable', () => {
+    expect(() => readTemporalSecurity({ TEMPORAL_TLS_CERT_FILE: write('only.pem', 'CERT') })).toThrow(
+      /^TEMPORAL_TLS_KEY_FILE: mTLS needs both/,
+    );
+    expect(() => readTemporalSecurity({ TEMPORAL_API_KEY_FILE: join(dir, 'missing') })).toThrow(
+      /^TEMPORAL_API_KEY_FILE: cannot read .*ENOENT/,
+    );
   });
 });

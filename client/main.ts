@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     temporal,
     packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
     alipay,
+    settings: { refundNotifyWaitMs: http.refundNotifyWaitMs },
     codec: codec && {
       codec,
       allowedOrigin: process.env.CODEC_CORS_ORIGIN?.trim() || 'http://localhost:8233',

@@ -13,6 +13,8 @@ export interface TemporalConfig {
 export interface HttpConfig {
   port: number;
   host: string;
+  /** How long a new packet waits for its refund notification before asking Alipay. */
+  refundNotifyWaitMs: number;
 }
 
 function optional(env: Env, name: string): string | undefined {
@@ -42,5 +44,18 @@ export function readTemporalConfig(env: Env = process.env): TemporalConfig {
 }
 
 export function readHttpConfig(env: Env = process.env): HttpConfig {
-  return { port: readPort(env, 'HTTP_PORT', 3000), host: optional(env, 'HTTP_HOST') ?? '0.0.0.0' };
+  return {
+    port: readPort(env, 'HTTP_PORT', 3000),
+    host: optional(env, 'HTTP_HOST') ?? '0.0.0.0',
+    refundNotifyWaitMs: readSeconds(env, 'REFUND_NOTIFY_WAIT_SECONDS', 600) * 1000,
+  };
+}
+
+function readSeconds(env: Env, name: string, fallback: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) < 1) {
+    throw new ConfigError(name, `expected a whole number of seconds from 1, got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
 }

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
       temporal,
       packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
       alipay: { appId: alipay.appId, alipayPublicKey: alipay.alipayPublicKey },
-      notifyUrl,
+      settings: { notifyUrl, refundNotifyWaitMs: httpConfig.refundNotifyWaitMs },
       codec: payloadCodec && {
         codec: payloadCodec,
         allowedOrigin: devServer?.uiUrl ?? 'http://localhost:8233',

@@ -9,6 +9,7 @@ import { HttpError } from './errors';
 import { createMetrics, renderMetrics, type Metrics } from './metrics';
 import { registerCodecRoutes } from './codec-route';
 import { registerNotifyRoute } from './notify-route';
+import type { DeploymentSettings } from './red-packet-requests';
 import { registerRedPacketRoutes } from './red-packet-routes';
 
 export interface AppDeps {
@@ -16,7 +17,8 @@ export interface AppDeps {
   packets: RedPacketClient;
   /** Who may notify us: our app id and Alipay's public key. */
   alipay: { appId: string; alipayPublicKey: KeyObject };
-  notifyUrl?: string;
+  /** Per-deployment values every new packet gets (notify URL, refund notification wait). */
+  settings?: DeploymentSettings;
   metrics?: Metrics;
   /** With payload encryption on: the codec behind /codec/encode and /codec/decode. */
   codec?: { codec: PayloadCodec; allowedOrigin: string };
@@ -93,7 +95,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.type('text/plain; version=0.0.4').send(renderMetrics(metrics)),
   );
 
-  registerRedPacketRoutes(app, { packets: deps.packets, metrics, notifyUrl: deps.notifyUrl, now: deps.now });
+  registerRedPacketRoutes(app, {
+    packets: deps.packets,
+    metrics,
+    settings: deps.settings ?? {},
+    now: deps.now,
+  });
   registerNotifyRoute(app, { temporal: deps.temporal, ...deps.alipay, metrics });
   if (deps.codec) registerCodecRoutes(app, deps.codec);
   return app;

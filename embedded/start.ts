@@ -8,7 +8,7 @@ import { payloadCodecFromEnv } from '../codec/key-files';
 import { readAlipayConfig, type AlipayConfig } from '../config/alipay';
 import { readHttpConfig, readPort, readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { buildApp } from '../client/http/app';
+import { buildApp, LISTEN_BACKLOG } from '../client/http/app';
 import { createRedPacketClient } from '../client/red-packet-client';
 import { connectClient } from '../client/temporal-connection';
 import { startSandbox } from '../sandbox/server';
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
         allowedOrigin: devServer?.uiUrl ?? 'http://localhost:8233',
       },
     });
-    await app.listen({ port: httpConfig.port, host: httpConfig.host });
+    await app.listen({ port: httpConfig.port, host: httpConfig.host, backlog: LISTEN_BACKLOG });
     stack.push(() => app.close());
 
     say('');

@@ -1,5 +1,5 @@
 import type { PayloadCodec } from '@temporalio/common';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { AlipayTransport } from '../alipay/gateway';
 import { workflowSource } from './workflow-source';
@@ -16,16 +16,21 @@ export interface WorkerDeps {
 }
 
 export function createWorker(deps: WorkerDeps): Promise<Worker> {
-  return Worker.create({
+  return Worker.create(workerOptions(deps));
+}
+
+/** The production worker's options, for createWorker and for workers that add to them (bench/). */
+export function workerOptions(deps: WorkerDeps): WorkerOptions {
+  return {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource(),
     activities: createActivities(deps.gateway, { notifyUrl: deps.notifyUrl }),
     dataConverter: deps.payloadCodec ? { payloadCodecs: [deps.payloadCodec] } : undefined,
-    // Keep disbursements under Alipay's 100 calls per second per merchant.
-    maxActivitiesPerSecond: 80,
+    // Keep Alipay calls under its 100 per second per merchant, across every worker of the queue.
+    maxTaskQueueActivitiesPerSecond: 80,
     // On SIGTERM, running activities get this long to finish before they are cancelled.
     shutdownGraceTime: '30s',
-  });
+  };
 }

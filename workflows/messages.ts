@@ -87,6 +87,12 @@ export interface RedPacketState {
 }
 
 export const claimUpdate = defineUpdate<ClaimOutcome, [ClaimRequest]>('claim');
+/**
+ * Many claims in one update, answered in order; refusals are outcomes, not rejections. The HTTP
+ * server coalesces bursts on a hot packet into these: one workflow task for many claims.
+ */
+export const claimBatchUpdate = defineUpdate<ClaimOutcome[], [ClaimRequest[]]>('claimBatch');
+export const MAX_CLAIM_BATCH = 100;
 /** Fire-and-forget claims: same rules as the update; the outcome shows in the state query. */
 export const claimSignal = defineSignal<[ClaimRequest]>('claim');
 /** A notification the webhook has verified. */

@@ -15,9 +15,11 @@ import { settleDisbursement } from './disbursement';
 import { Ledger, type ClaimRecord, type LedgerSnapshot } from './ledger';
 import {
   alipayNotifySignal,
+  claimBatchUpdate,
   claimSignal,
   claimUpdate,
   closeNowSignal,
+  MAX_CLAIM_BATCH,
   RED_PACKET_STATUS,
   retryRefundSignal,
   stateQuery,
@@ -99,6 +101,11 @@ export async function RedPacketLifecycle(
     validator: (request) => {
       const reason = refusal(request);
       if (reason) throw new Error(reason);
+    },
+  });
+  setHandler(claimBatchUpdate, (requests) => requests.map(claim), {
+    validator: (requests) => {
+      if (requests.length === 0 || requests.length > MAX_CLAIM_BATCH) throw new Error('BATCH_SIZE');
     },
   });
   setHandler(claimSignal, (request) => void claim(request));

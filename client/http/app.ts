@@ -27,6 +27,8 @@ export interface AppDeps {
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** Node's default (511) drops connections in a burst of claims; the kernel caps what it grants. */
+export const LISTEN_BACKLOG = 4096;
 
 function fieldOf(error: FastifyError): string | undefined {
   const first = error.validation?.[0];

@@ -1,7 +1,9 @@
-// Temporal limits the updates in flight per workflow (10 by default). A burst of claims on one hot
-// packet queues here, a few at a time per packet, instead of reaching callers as errors; a
+// Temporal limits the updates in flight per workflow (10 by default). A burst of claims on one
+// hot packet is coalesced here: at most a few updates per packet are in flight, each carrying
+// every claim that queued meanwhile (up to MAX_CLAIM_BATCH). Callers never see the limit; a
 // RESOURCE_EXHAUSTED that still gets through (several servers, one packet) is retried.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_CLAIM_BATCH, type ClaimOutcome, type ClaimRequest } from '../../workflows/messages';
 
 export const IN_FLIGHT_PER_PACKET = 8;
 const RETRIES = 8;
@@ -14,22 +16,49 @@ export function isResourceExhausted(error: unknown): boolean {
   return false;
 }
 
-export class ClaimGate {
-  private readonly queues = new Map<string, { running: number; waiting: Array<() => void> }>();
+interface Waiting {
+  request: ClaimRequest;
+  resolve(outcome: ClaimOutcome): void;
+  reject(error: unknown): void;
+}
 
-  async run<T>(packet: string, task: () => Promise<T>): Promise<T> {
-    const queue = this.queues.get(packet) ?? { running: 0, waiting: [] };
-    this.queues.set(packet, queue);
-    if (queue.running >= IN_FLIGHT_PER_PACKET)
-      await new Promise<void>((resolve) => queue.waiting.push(resolve));
-    queue.running += 1;
-    try {
-      return await withRetries(task);
-    } finally {
-      queue.running -= 1;
-      const next = queue.waiting.shift();
-      if (next) next();
-      else if (queue.running === 0) this.queues.delete(packet);
+export type SubmitBatch = (authNo: string, requests: ClaimRequest[]) => Promise<ClaimOutcome[]>;
+
+export class ClaimGate {
+  private readonly packets = new Map<string, { inFlight: number; queue: Waiting[] }>();
+
+  constructor(private readonly submitBatch: SubmitBatch) {}
+
+  claim(authNo: string, request: ClaimRequest): Promise<ClaimOutcome> {
+    return new Promise((resolve, reject) => {
+      const packet = this.packets.get(authNo) ?? { inFlight: 0, queue: [] };
+      this.packets.set(authNo, packet);
+      packet.queue.push({ request, resolve, reject });
+      this.pump(authNo);
+    });
+  }
+
+  private pump(authNo: string): void {
+    const packet = this.packets.get(authNo);
+    if (!packet) return;
+    while (packet.inFlight < IN_FLIGHT_PER_PACKET && packet.queue.length > 0) {
+      const batch = packet.queue.splice(0, MAX_CLAIM_BATCH);
+      packet.inFlight += 1;
+      void withRetries(() =>
+        this.submitBatch(
+          authNo,
+          batch.map((waiting) => waiting.request),
+        ),
+      )
+        .then(
+          (outcomes) => batch.forEach((waiting, index) => waiting.resolve(outcomes[index]!)),
+          (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
+        )
+        .finally(() => {
+          packet.inFlight -= 1;
+          if (packet.inFlight === 0 && packet.queue.length === 0) this.packets.delete(authNo);
+          else this.pump(authNo);
+        });
     }
   }
 }

@@ -43,7 +43,7 @@ async function orNotFound<T>(authNo: string, call: () => Promise<T>): Promise<T>
 
 export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRouteDeps): void {
   const { packets, metrics } = deps;
-  const gate = new ClaimGate();
+  const gate = new ClaimGate((authNo, requests) => packets.claimMany(authNo, requests));
 
   app.post<{ Body: CreateBody }>('/red-packets', { schema: { body: createBody } }, async (request, reply) => {
     const input = toRedPacketInput(request.body, deps.now?.() ?? new Date(), deps.settings);
@@ -65,7 +65,7 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
     async (request, reply) => {
       const { authNo } = request.params;
       const claim = toClaimRequest(request.body);
-      const outcome = await orNotFound(authNo, () => gate.run(authNo, () => packets.claim(authNo, claim)));
+      const outcome = await orNotFound(authNo, () => gate.claim(authNo, claim));
       metrics.claims.inc({ result: outcome.accepted ? 'accepted' : outcome.reason });
       if (!outcome.accepted)
         return reply.code(409).send({ error: `claim refused: ${outcome.reason}`, reason: outcome.reason });

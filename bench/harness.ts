@@ -1,0 +1,196 @@
+// What every benchmark runs on, each part in its own process as in production: a Temporal dev
+// server, the sandbox gateway (Alipay), the HTTP server (API and webhook) and one worker serving
+// the product's workflows and the baselines. This process only generates load and measures.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { AlipayGateway } from '../alipay/gateway';
+import { agreementPay } from '../alipay/methods';
+import { parseAmount } from '../alipay/money';
+import { createRedPacketClient, type RedPacketClient } from '../client/red-packet-client';
+import { ensureSandboxKeys, type SandboxKeys } from '../sandbox/key-files';
+import { SEARCH_ATTRIBUTES } from '../workflows/messages';
+import { devServerExecutable } from '../test/harness/server-executables';
+
+const ROOT = join(__dirname, '..');
+
+export interface SandboxLedger {
+  funded: number;
+  disbursed: number;
+  refunded: number;
+  balance: number;
+  operations: number;
+}
+
+export interface BenchEnv {
+  client: Client;
+  packets: RedPacketClient;
+  keys: SandboxKeys;
+  apiUrl: string;
+  taskQueue: string;
+  fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string }>;
+  ledger(authNo: string): Promise<SandboxLedger>;
+  close(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let waited = 0; waited < 120; waited++) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${what} did not come up`);
+}
+
+function child(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess & { output: () => string } {
+  let output = '';
+  const process_ = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  process_.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  process_.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return Object.assign(process_, { output: () => output });
+}
+
+let funded = 0;
+
+export async function startBenchEnv(): Promise<BenchEnv> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const server = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: devServerExecutable(),
+      searchAttributes: [...SEARCH_ATTRIBUTES],
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+  const address = server.address;
+  const taskQueue = `bench-${randomUUID()}`;
+  const [sandboxPort, httpPort] = [await freePort(), await freePort()];
+  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  const apiUrl = `http://127.0.0.1:${httpPort}`;
+
+  const sandbox = child('sandbox/main.ts', ['--port', String(sandboxPort), '--data-dir', dataDir], {});
+  await until(async () => (await fetch(`${sandboxUrl}/healthz`)).ok, `the sandbox (${sandbox.output()})`);
+  const keys = ensureSandboxKeys(join(dataDir, 'sandbox'));
+  const alipayEnv = {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    ALIPAY_GATEWAY: `${sandboxUrl}/gateway.do`,
+    ALIPAY_APP_ID: keys.appId,
+    ALIPAY_PRIVATE_KEY_FILE: join(keys.dir, 'app_private_key.pem'),
+    ALIPAY_PUBLIC_KEY_FILE: join(keys.dir, 'alipay_public_key.pem'),
+    ALIPAY_NOTIFY_URL: `${apiUrl}/alipay/notify`,
+  };
+  const http = child('client/main.ts', [], {
+    ...alipayEnv,
+    HTTP_PORT: String(httpPort),
+    HTTP_HOST: '127.0.0.1',
+  });
+  await until(async () => (await fetch(`${apiUrl}/healthz`)).ok, `the HTTP server (${http.output()})`);
+  const worker = child('bench/worker-process.ts', [], alipayEnv);
+  await until(async () => worker.output().includes('bench worker ready'), `the worker (${worker.output()})`);
+
+  const merchant = new AlipayGateway({
+    gateway: `${sandboxUrl}/gateway.do`,
+    appId: keys.appId,
+    privateKey: keys.appPrivateKey,
+    alipayPublicKey: keys.alipayPublicKey,
+  });
+  const client = server.client;
+  return {
+    client,
+    packets: createRedPacketClient(client, taskQueue),
+    keys,
+    apiUrl,
+    taskQueue,
+    async fund(totalFen) {
+      funded += 1;
+      const outOrderNo = `B${Date.now()}${funded}`;
+      const pay = await agreementPay(
+        merchant,
+        {
+          outOrderNo,
+          outRequestNo: `${outOrderNo}P`,
+          orderTitle: 'bench',
+          amount: totalFen,
+          payerUserId: '2088000000000001',
+        },
+        { notifyUrl: `${apiUrl}/alipay/notify` },
+      );
+      return { authNo: pay.authNo, outOrderNo };
+    },
+    async ledger(authNo) {
+      const view = (await (await fetch(`${sandboxUrl}/sandbox/packets/${authNo}`)).json()) as Record<
+        string,
+        unknown
+      >;
+      const fen = (field: string): number => parseAmount(String(view[field]));
+      return {
+        funded: fen('funded'),
+        disbursed: fen('disbursed'),
+        refunded: fen('refunded'),
+        balance: fen('balance'),
+        operations: (view.operations as unknown[]).length,
+      };
+    },
+    async close() {
+      for (const process_ of [worker, http, sandbox]) process_.kill('SIGTERM');
+      await merchant.close();
+      await server.teardown();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `count` tasks with at most `concurrency` in flight. */
+export async function pool<T>(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await task(index);
+      }
+    }),
+  );
+  return results;
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+export function seconds(startNs: bigint): number {
+  return Number(process.hrtime.bigint() - startNs) / 1e9;
+}
+
+export function verdict(ratio: number, goal: number): string {
+  return `ratio ${ratio.toFixed(2)} (goal >= ${goal.toFixed(1)}: ${ratio >= goal ? 'met' : 'MISSED'})`;
+}

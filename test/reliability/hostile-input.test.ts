@@ -1,0 +1,225 @@
+// Hundreds of malformed, forged and hostile requests across every route: each gets a clear 4xx,
+// the server stays up, and no workflow or ledger changes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSignContent, signRsa2 } from '../../alipay/sign';
+import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
+import { eventually } from '../helpers/lifecycle-env';
+import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
+
+let temporal: DevServerHandles;
+let env: HttpEnv;
+let authNo: string;
+
+beforeAll(async () => {
+  temporal = await connectToDevServer();
+  env = await startHttpEnv(temporal.client, temporal.nativeConnection);
+  const funded = await env.fund(1000);
+  authNo = funded.authNo;
+  await env.request('POST', '/red-packets', {
+    authNo,
+    outOrderNo: funded.outOrderNo,
+    amount: '10.00',
+    split: 'claimant',
+    ttlSeconds: 3600,
+  });
+  await env.request('POST', `/red-packets/${authNo}/claims`, {
+    claimId: 'real',
+    payeeUserId: '2088000000000001',
+    amount: '1.00',
+  });
+  await eventually(
+    () => env.request('GET', `/red-packets/${authNo}`),
+    (response) => (response.json.claims as Array<{ status: string }>)[0]?.status === 'PAID',
+  );
+});
+afterAll(async () => {
+  await env?.close();
+  await temporal?.close();
+});
+
+const HOSTILE_STRINGS = [
+  '',
+  ' ',
+  "'; DROP TABLE packets; --",
+  '<script>alert(1)</script>',
+  '../../etc/passwd',
+  '%00',
+  '\u0000',
+  '红包'.repeat(50),
+  '😀'.repeat(40),
+  'A'.repeat(5000),
+  '${jndi:ldap://x}',
+  '{{7*7}}',
+  '\\u202e',
+  'null',
+  'NaN',
+];
+const HOSTILE_VALUES: unknown[] = [
+  ...HOSTILE_STRINGS,
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  2 ** 60,
+  1.5,
+  [],
+  ['10.00'],
+  {},
+  { $gt: '' },
+  '1e2',
+  '-0.01',
+  '0.001',
+  '100000000.01',
+];
+
+interface Probe {
+  method: string;
+  path: string;
+  body?: string;
+  contentType?: string;
+}
+
+function probes(): Probe[] {
+  const list: Probe[] = [];
+  const json = (method: string, path: string, body: unknown): Probe => ({
+    method,
+    path,
+    body: JSON.stringify(body),
+    contentType: 'application/json',
+  });
+  // Create: every field hostile in turn, the rest valid but authNo always unusable or invalid.
+  const validCreate = { authNo: 'HOSTILE1', outOrderNo: 'o1', amount: '1.00', split: 'claimant' };
+  for (const field of [
+    'authNo',
+    'outOrderNo',
+    'amount',
+    'shares',
+    'split',
+    'ttlSeconds',
+    'expiresAt',
+    'title',
+  ]) {
+    for (const value of HOSTILE_VALUES) {
+      const body = { ...validCreate, [field]: value };
+      // A hostile value that happens to be valid for the field is made invalid by a bad amount.
+      list.push(json('POST', '/red-packets', field === 'amount' ? body : { ...body, amount: '1.001' }));
+    }
+  }
+  // Claims on the real packet: always invalid.
+  for (const value of HOSTILE_VALUES) {
+    list.push(
+      json('POST', `/red-packets/${authNo}/claims`, { claimId: value, payeeUserId: '2088000000000002' }),
+    );
+    list.push(json('POST', `/red-packets/${authNo}/claims`, { claimId: 'h', payeeUserId: value }));
+    list.push(
+      json('POST', `/red-packets/${authNo}/claims`, {
+        claimId: 'h',
+        payeeUserId: '2088000000000002',
+        amount: value === '1.00' ? '-1' : value,
+        extra: 1,
+      }),
+    );
+  }
+  // Truncated, empty, wrongly typed and nested bodies.
+  for (const body of [
+    '{"authNo":',
+    '',
+    '[]',
+    'null',
+    '{"a":'.repeat(200),
+    JSON.stringify({ a: 'x'.repeat(70_000) }),
+  ]) {
+    list.push({ method: 'POST', path: '/red-packets', body, contentType: 'application/json' });
+    list.push({
+      method: 'POST',
+      path: `/red-packets/${authNo}/claims`,
+      body,
+      contentType: 'application/json',
+    });
+  }
+  list.push({ method: 'POST', path: '/red-packets', body: 'authNo=A&amount=1', contentType: 'text/plain' });
+  // Path parameters and unknown routes.
+  for (const value of HOSTILE_STRINGS.slice(1, 8)) {
+    const encoded = encodeURIComponent(value);
+    list.push({ method: 'GET', path: `/red-packets/${encoded}` });
+    list.push({ method: 'POST', path: `/red-packets/${encoded}/refund` });
+    list.push({ method: 'DELETE', path: `/red-packets/${authNo}` });
+    list.push({ method: 'GET', path: `/${encoded}` });
+  }
+  // Notifications: unsigned, forged, tampered, truncated, wrong type.
+  const fields = {
+    notify_type: 'fund_stdtrustee_refund.success',
+    notify_id: 'h1',
+    auth_no: authNo,
+    amount: '9.00',
+    out_request_no: `RP${authNo}R`,
+    app_id: env.sandbox.keys.appId,
+  };
+  const forged = signRsa2(buildSignContent(fields, ['sign', 'sign_type']), env.sandbox.keys.appPrivateKey);
+  for (const value of HOSTILE_STRINGS) {
+    list.push({
+      method: 'POST',
+      path: '/alipay/notify',
+      body: new URLSearchParams({ ...fields, sign: value }).toString(),
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    list.push({
+      method: 'POST',
+      path: '/alipay/notify',
+      body: new URLSearchParams({ ...fields, amount: value, sign: forged }).toString(),
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    list.push({
+      method: 'GET',
+      path: `/alipay/notify?${new URLSearchParams({ ...fields, notify_id: value, sign: forged }).toString()}`,
+    });
+  }
+  list.push({
+    method: 'POST',
+    path: '/alipay/notify',
+    body: 'notify_type=%E0%A4%A',
+    contentType: 'application/x-www-form-urlencoded',
+  });
+  list.push({
+    method: 'POST',
+    path: '/alipay/notify',
+    body: JSON.stringify(fields),
+    contentType: 'application/json',
+  });
+  return list;
+}
+
+describe('hostile input', () => {
+  it('answers every malformed, forged or hostile request with a clear 4xx and changes nothing', async () => {
+    const before = await env.request('GET', `/red-packets/${authNo}`);
+    const packetsBefore = env.sandbox.ledger.allPackets().length;
+    const all = probes();
+    expect(all.length).toBeGreaterThanOrEqual(200);
+    const outcomes: Array<{ probe: Probe; status: number; body: string }> = [];
+    for (const probe of all) {
+      const response = await fetch(`${env.url}${probe.path}`, {
+        method: probe.method,
+        headers: probe.contentType ? { 'content-type': probe.contentType } : {},
+        body: probe.body,
+      });
+      outcomes.push({ probe, status: response.status, body: await response.text() });
+    }
+    const notClient = outcomes.filter((outcome) => outcome.status < 400 || outcome.status >= 500);
+    expect(
+      notClient.map(
+        (outcome) =>
+          `${outcome.status} ${outcome.probe.method} ${outcome.probe.path} ${outcome.probe.body?.slice(0, 80)}`,
+      ),
+    ).toEqual([]);
+    for (const outcome of outcomes) {
+      if (outcome.probe.path.startsWith('/alipay/notify')) expect(outcome.body).toBe('fail');
+      else expect(JSON.parse(outcome.body)).toHaveProperty('error');
+    }
+    expect((await env.request('GET', '/healthz')).status).toBe(200);
+    expect(await env.request('GET', `/red-packets/${authNo}`)).toEqual(before);
+    expect(env.sandbox.ledger.allPackets()).toHaveLength(packetsBefore);
+    expect(env.sandbox.ledger.packet(authNo)).toMatchObject({ disbursed: 100, refunded: 0, balance: 900 });
+    expect((await env.request('GET', '/red-packets/HOSTILE1')).status).toBe(404);
+  }, 120_000);
+});

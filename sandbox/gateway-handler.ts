@@ -10,23 +10,13 @@ import type { Faults } from './faults';
 import type { SandboxKeys } from './key-files';
 import { Ledger, LedgerRefusal, type Operation, type Packet } from './ledger';
 import type { Notifier } from './notifier';
+import { RequestLog } from './request-log';
 import { failure, success, type Signer } from './responses';
 
 export const REFUND_NOTIFY_TYPE = 'fund_stdtrustee_refund.success';
 export const PAY_NOTIFY_TYPE = 'trade_status_sync';
 
 export type GatewayOutcome = { kind: 'answer'; body: string } | { kind: 'hang' };
-
-/** One request as the sandbox saw it, for people and tests (GET /sandbox/requests). */
-export interface RequestRecord {
-  at: string;
-  method: string;
-  outOrderNo?: string;
-  outRequestNo?: string;
-  outcome: string;
-}
-
-const REQUESTS_KEPT = 10_000;
 
 export interface SandboxGatewayDeps {
   keys: SandboxKeys;
@@ -123,38 +113,14 @@ function operationFields(operation: Operation): Record<string, string> {
 
 export class SandboxGateway {
   private readonly expiryTimers = new Set<NodeJS.Timeout>();
-  readonly requests: RequestRecord[] = [];
+  readonly requests = new RequestLog();
 
   constructor(private readonly deps: SandboxGatewayDeps) {}
 
   async handle(params: Params): Promise<GatewayOutcome> {
     const outcome = await this.process(params);
-    this.log(params, outcome);
+    this.requests.record(params, outcome.kind === 'answer' ? outcome.body : undefined);
     return outcome;
-  }
-
-  private log(params: Params, outcome: GatewayOutcome): void {
-    let biz: Record<string, unknown> = {};
-    try {
-      biz = JSON.parse(params.biz_content ?? '{}') as Record<string, unknown>;
-    } catch {
-      // recorded without its business fields
-    }
-    const field = (name: string): string | undefined =>
-      typeof biz[name] === 'string' ? (biz[name] as string) : undefined;
-    let result = 'no answer';
-    if (outcome.kind === 'answer') {
-      const match = /"code":"(\d+)"(?:,"msg":"[^"]*")?(?:,"sub_code":"([^"]+)")?/.exec(outcome.body);
-      result = match ? [match[1], match[2]].filter(Boolean).join(' ') : 'answered';
-    }
-    this.requests.push({
-      at: new Date().toISOString(),
-      method: params.method ?? '',
-      outOrderNo: field('out_order_no') ?? field('auth_no'),
-      outRequestNo: field('out_request_no'),
-      outcome: result,
-    });
-    this.requests.splice(0, this.requests.length - REQUESTS_KEPT);
   }
 
   private async process(params: Params): Promise<GatewayOutcome> {

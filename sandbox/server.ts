@@ -183,7 +183,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   });
 
   app.get('/sandbox/notifications', async () => notifier.history());
-  app.get('/sandbox/requests', async () => gateway.requests);
+  app.get('/sandbox/requests', async () => gateway.requests.all());
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

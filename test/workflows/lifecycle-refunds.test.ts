@@ -30,7 +30,7 @@ const result = (authNo: string) => env.packets.handle(authNo).result() as Promis
 const REFUND = 'alipay.fund.coupon.order.refund';
 const requestsFor = (method: string, authNo: string) =>
   env.sandbox.gateway.requests.filter(
-    (request) => request.method === method && request.outRequestNo?.includes(authNo),
+    (request) => request.method === method && request.outRequestNo?.includes(authNo) === true,
   );
 
 /** Posts a notification signed with the sandbox's Alipay key to our webhook, as Alipay would. */

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSignContent, signRsa2 } from '../../alipay/sign';
 import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
+import { recordHistory } from '../helpers/history';
 import { eventually } from '../helpers/lifecycle-env';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
 
@@ -180,6 +181,7 @@ describe('service API input', () => {
     );
     expect(final.json).toMatchObject({ claimed: '200.00', refunded: '0.00' });
     expect(env.sandbox.ledger.packet(authNo)).toMatchObject({ disbursed: 200_00, refunded: 0, balance: 0 });
+    await recordHistory('http-burst-claim-batches', temporal.client.workflow.getHandle(`red-packet-${authNo}`));
   }, 120_000);
 });
 

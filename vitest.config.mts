@@ -7,6 +7,7 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/harness/global-dev-server.ts'],
     setupFiles: ['test/harness/quiet-runtime.ts'],
+    reporters: ['default', './test/harness/summary-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
     console.log('  claims  actions  2k+5  events  history bytes  actions by kind');
     for (const claims of [0, 1, 10, 100]) {
       const { authNo, outOrderNo } = await env.fund(100_000);
-      await env.packets.create({
+      await env.packets.createRedPacket({
         authNo,
         outOrderNo,
         totalFen: 100_000,

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     const oursStart = process.hrtime.bigint();
     await pool(LIFECYCLES, CONCURRENCY, async (index) => {
       const { authNo, outOrderNo } = funded[index]!;
-      await env.packets.create({
+      await env.packets.createRedPacket({
         authNo,
         outOrderNo,
         totalFen: 1000,

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   try {
     const packets = await pool(PACKETS, 10, async () => {
       const { authNo, outOrderNo } = await env.fund(100);
-      await env.packets.create({
+      await env.packets.createRedPacket({
         authNo,
         outOrderNo,
         totalFen: 100,

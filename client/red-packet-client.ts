@@ -91,7 +91,7 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
      * Starts the packet's lifecycle once. `fingerprint` identifies the request (by default the
      * input): the same request again is answered as created before, a different one is a conflict.
      */
-    async create(input: RedPacketInput, fingerprint = JSON.stringify(input)): Promise<CreateResult> {
+    async createRedPacket(input: RedPacketInput, fingerprint = JSON.stringify(input)): Promise<CreateResult> {
       const workflowId = workflowIdFor(input.authNo);
       try {
         await temporal.workflow.start<typeof RedPacketLifecycle>(WORKFLOW_TYPE, {

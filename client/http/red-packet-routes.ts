@@ -48,7 +48,7 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
   app.post<{ Body: CreateBody }>('/red-packets', { schema: { body: createBody } }, async (request, reply) => {
     const input = toRedPacketInput(request.body, deps.now?.() ?? new Date(), deps.settings);
     try {
-      const { workflowId, created } = await packets.create(input, fingerprint(request.body));
+      const { workflowId, created } = await packets.createRedPacket(input, fingerprint(request.body));
       const status = created
         ? 'OPEN'
         : ((await packets.getState(input.authNo).catch(() => undefined))?.status ?? 'COMPLETED');

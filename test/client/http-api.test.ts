@@ -181,7 +181,10 @@ describe('service API input', () => {
     );
     expect(final.json).toMatchObject({ claimed: '200.00', refunded: '0.00' });
     expect(env.sandbox.ledger.packet(authNo)).toMatchObject({ disbursed: 200_00, refunded: 0, balance: 0 });
-    await recordHistory('http-burst-claim-batches', temporal.client.workflow.getHandle(`red-packet-${authNo}`));
+    await recordHistory(
+      'http-burst-claim-batches',
+      temporal.client.workflow.getHandle(`red-packet-${authNo}`),
+    );
   }, 120_000);
 });
 
@@ -225,6 +228,35 @@ describe('notify webhook', () => {
       text: 'fail',
     });
     expect((await postNotify('a=1&a=2')).status).toBe(400);
+  });
+
+  it('finds the packet by our out_request_no when auth_no is absent, and acknowledges late retries', async () => {
+    const { authNo, outOrderNo } = await env.fund(500);
+    await env.request('POST', '/red-packets', {
+      authNo,
+      outOrderNo,
+      amount: '5.00',
+      split: 'claimant',
+      ttlSeconds: 600,
+    });
+    await env.request('POST', `/red-packets/${authNo}/refund`);
+    const done = await eventually(
+      () => env.request('GET', `/red-packets/${authNo}`),
+      (response) => response.json.status === 'COMPLETED',
+    );
+    const outRequestNo = (done.json.refund as { outRequestNo: string }).outRequestNo;
+    // A retry of the refund notification, after completion, without auth_no: found by number, acknowledged.
+    const late = {
+      notify_type: 'fund_stdtrustee_refund.success',
+      notify_id: `late-${authNo}`,
+      out_request_no: outRequestNo,
+      amount: '5.00',
+      status: 'SUCCESS',
+      app_id: env.sandbox.keys.appId,
+    };
+    const before = env.metrics.notifications.get({ outcome: 'already-completed' });
+    expect(await postNotify(signedForm(late))).toEqual({ status: 200, text: 'success' });
+    expect(env.metrics.notifications.get({ outcome: 'already-completed' })).toBe(before + 1);
   });
 
   it('does not acknowledge a verified notification for a packet we do not know', async () => {

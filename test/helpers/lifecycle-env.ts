@@ -117,7 +117,7 @@ export async function startLifecycleEnv(
         refundNotifyWaitMs: options.refundNotifyWaitMs,
         continueAsNewAfterEvents: options.continueAsNewAfterEvents,
       };
-      await packets.create(input);
+      await packets.createRedPacket(input);
       return { authNo: pay.authNo, input };
     },
     async close() {

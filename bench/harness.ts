@@ -4,19 +4,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AlipayGateway } from '../alipay/gateway';
-import { agreementPay } from '../alipay/methods';
 import { parseAmount } from '../alipay/money';
 import { createRedPacketClient, type RedPacketClient } from '../client/red-packet-client';
 import { ensureSandboxKeys, type SandboxKeys } from '../sandbox/key-files';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { devServerExecutable } from '../test/harness/server-executables';
+import { payRedPacket } from '../test/helpers/pay';
+import { freePort } from '../test/helpers/ports';
 
 const ROOT = join(__dirname, '..');
 
@@ -37,15 +37,6 @@ export interface BenchEnv {
   fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string }>;
   ledger(authNo: string): Promise<SandboxLedger>;
   close(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -71,8 +62,6 @@ function child(
   process_.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return Object.assign(process_, { output: () => output });
 }
-
-let funded = 0;
 
 export async function startBenchEnv(): Promise<BenchEnv> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -124,22 +113,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     keys,
     apiUrl,
     taskQueue,
-    async fund(totalFen) {
-      funded += 1;
-      const outOrderNo = `B${Date.now()}${funded}`;
-      const pay = await agreementPay(
-        merchant,
-        {
-          outOrderNo,
-          outRequestNo: `${outOrderNo}P`,
-          orderTitle: 'bench',
-          amount: totalFen,
-          payerUserId: '2088000000000001',
-        },
-        { notifyUrl: `${apiUrl}/alipay/notify` },
-      );
-      return { authNo: pay.authNo, outOrderNo };
-    },
+    fund: (totalFen) =>
+      payRedPacket(merchant, { totalFen, notifyUrl: `${apiUrl}/alipay/notify`, prefix: 'B' }),
     async ledger(authNo) {
       const view = (await (await fetch(`${sandboxUrl}/sandbox/packets/${authNo}`)).json()) as Record<
         string,

@@ -1,7 +1,6 @@
 // Temporal goes down while Alipay notifies: the webhook answers 5xx `fail`, Alipay retries, and
 // once Temporal is back the same notification is delivered. Nothing is lost.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,15 +10,7 @@ import { startDevServer, type RunningDevServer } from '../../embedded/dev-server
 import { resolveTemporalCli } from '../../embedded/temporal-binaries';
 import { eventually } from '../helpers/lifecycle-env';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/ports';
 
 const dir = mkdtempSync(join(tmpdir(), 'outage-'));
 let options: Parameters<typeof startDevServer>[0];

@@ -5,13 +5,13 @@ import { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { agreementPay } from '../../alipay/methods';
 import type { AlipayGateway } from '../../alipay/gateway';
 import { buildApp } from '../../client/http/app';
 import { createMetrics, type Metrics } from '../../client/http/metrics';
 import { createRedPacketClient } from '../../client/red-packet-client';
 import { createWorker } from '../../worker/create-worker';
 import type { RunningSandbox, SandboxOptions } from '../../sandbox/server';
+import { payRedPacket } from './pay';
 import { merchantGateway, startTestSandbox } from './sandbox';
 
 export interface HttpEnv {
@@ -29,8 +29,6 @@ export interface HttpEnv {
   ): Promise<{ status: number; json: Record<string, unknown> }>;
   close(): Promise<void>;
 }
-
-let funded = 0;
 
 export async function startHttpEnv(
   temporalWithoutCodec: Client,
@@ -72,22 +70,7 @@ export async function startHttpEnv(
     sandbox,
     gateway,
     metrics,
-    async fund(totalFen) {
-      funded += 1;
-      const outOrderNo = `H${Date.now()}${funded}`;
-      const pay = await agreementPay(
-        gateway,
-        {
-          outOrderNo,
-          outRequestNo: `${outOrderNo}P`,
-          orderTitle: 'http test',
-          amount: totalFen,
-          payerUserId: '2088000000000001',
-        },
-        { notifyUrl: `${url}/alipay/notify` },
-      );
-      return { authNo: pay.authNo, outOrderNo };
-    },
+    fund: (totalFen) => payRedPacket(gateway, { totalFen, notifyUrl: `${url}/alipay/notify`, prefix: 'H' }),
     async request(method, path, body) {
       const response = await fetch(`${url}${path}`, {
         method,

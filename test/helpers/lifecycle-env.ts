@@ -8,12 +8,12 @@ import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { AlipayGateway } from '../../alipay/gateway';
-import { agreementPay } from '../../alipay/methods';
 import { parseFormEncoded } from '../../alipay/notify';
 import { handleAlipayNotification, type NotifyOutcome } from '../../client/alipay-notify';
 import { createRedPacketClient, type RedPacketClient } from '../../client/red-packet-client';
 import type { RunningSandbox, SandboxOptions } from '../../sandbox/server';
 import type { RedPacketInput } from '../../workflows/messages';
+import { payRedPacket } from './pay';
 import { merchantGateway, startTestSandbox } from './sandbox';
 import { sharedWorkflowBundle } from '../harness/workflow-bundle';
 
@@ -43,8 +43,6 @@ export interface PacketOptions {
   continueAsNewAfterEvents?: number;
   now?: () => Date;
 }
-
-let packetCounter = 0;
 
 export async function startLifecycleEnv(
   temporal: Client,
@@ -89,26 +87,18 @@ export async function startLifecycleEnv(
     notifyOutcomes,
     taskQueue,
     async fundAndStart(options) {
-      packetCounter += 1;
-      const outOrderNo = `T${Date.now()}${packetCounter}`;
-      const pay = await agreementPay(
-        gateway,
-        {
-          outOrderNo,
-          outRequestNo: `${outOrderNo}P`,
-          orderTitle: 'test red packet',
-          amount: options.totalFen,
-          payerUserId: '2088000000000001',
-          extraParam: options.alipayExpiry
-            ? JSON.stringify({ merchantExt: `orderExpiredTime=${options.alipayExpiry}` })
-            : undefined,
-        },
-        { notifyUrl: webhookUrl },
-      );
+      const pay = await payRedPacket(gateway, {
+        totalFen: options.totalFen,
+        notifyUrl: webhookUrl,
+        prefix: 'T',
+        extraParam: options.alipayExpiry
+          ? JSON.stringify({ merchantExt: `orderExpiredTime=${options.alipayExpiry}` })
+          : undefined,
+      });
       const now = options.now?.() ?? new Date();
       const input: RedPacketInput = {
         authNo: pay.authNo,
-        outOrderNo,
+        outOrderNo: pay.outOrderNo,
         totalFen: options.totalFen,
         split: options.split,
         shares: options.shares,

@@ -4,7 +4,6 @@
 // `npm run test:reliability`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -18,6 +17,7 @@ import { startDevServer, type DevServerOptions, type RunningDevServer } from '..
 import { resolveTemporalCli } from '../../embedded/temporal-binaries';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server';
 import { WORKFLOWS_PATH } from '../helpers/lifecycle-env';
+import { freePort } from '../helpers/ports';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -40,15 +40,6 @@ export interface ChaosReport {
   notConserved: number;
   workerKills: number;
   temporalRestarts: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

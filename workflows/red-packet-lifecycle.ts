@@ -36,6 +36,13 @@ import { refundRemainder } from './refund-remainder';
 import { disburseRequestNumbers } from './request-numbers';
 import { describeForUi, toState } from './state-view';
 
+/**
+ * At most this many payouts in flight per packet: a burst of claims must not flood the workflow
+ * with more activity completions than Temporal buffers while a workflow task runs (100 by
+ * default; beyond that the server force-fails the task and the work is redone).
+ */
+const DISBURSEMENT_WINDOW = 40;
+
 /** What continue-as-new carries into the next run. */
 export interface CarriedState {
   ledger: LedgerSnapshot;
@@ -65,8 +72,11 @@ export async function RedPacketLifecycle(
     show();
   };
 
+  let disbursing = 0;
+
   const startDisbursement = (claim: ClaimRecord): void => {
     ledger.markDisbursing(claim);
+    disbursing += 1;
     void settleDisbursement({
       authNo: input.authNo,
       ...disburseRequestNumbers(input.authNo, claim.seq),
@@ -77,8 +87,19 @@ export async function RedPacketLifecycle(
     }).then((result) => {
       if (result.paid) ledger.markPaid(claim, result.operationId);
       else ledger.markFailed(claim, result.failure);
+      disbursing -= 1;
       show();
+      startWaitingDisbursements();
     });
+  };
+
+  /** Pays accepted claims in order of acceptance, as the window allows (not while draining). */
+  const startWaitingDisbursements = (): void => {
+    if (drainingForContinueAsNew) return;
+    for (const claim of ledger.inPhase('RESERVED')) {
+      if (disbursing >= DISBURSEMENT_WINDOW) return;
+      startDisbursement(claim);
+    }
   };
 
   const refusal = (request: ClaimRequest): ClaimRefusalReason | undefined => {
@@ -92,7 +113,7 @@ export async function RedPacketLifecycle(
     const reason = refusal(request);
     if (reason) return { accepted: false, claimId: request.claimId, reason };
     const accepted = ledger.accept(request, Math.random);
-    if (!drainingForContinueAsNew) startDisbursement(accepted);
+    startWaitingDisbursements();
     show();
     return ledger.outcome(accepted);
   };
@@ -120,7 +141,7 @@ export async function RedPacketLifecycle(
   setHandler(stateQuery, state);
 
   // Claims accepted while the previous run drained for continue-as-new are paid now.
-  for (const reserved of ledger.inPhase('RESERVED')) startDisbursement(reserved);
+  startWaitingDisbursements();
   show();
 
   const shouldClose = (): boolean => closeRequested || (ledger.exhausted && ledger.unsettled === 0);

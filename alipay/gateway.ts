@@ -10,9 +10,6 @@ import {
 } from './request';
 import { verifiedResponse, type ResponseNode } from './response';
 
-export const ALIPAY_PRODUCTION_GATEWAY = 'https://openapi.alipay.com/gateway.do';
-export const ALIPAY_SANDBOX_GATEWAY = 'https://openapi-sandbox.dl.alipaydev.com/gateway.do';
-
 export interface GatewayOptions extends AlipayCredentials {
   /** Full gateway URL: production, Alipay's sandbox, or our own sandbox. */
   gateway: string;

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AmountError, formatFen, MAX_AMOUNT_FEN, parseAmount, type Fen } from '../alipay/money';
 import { METHODS } from '../alipay/methods';
 import { responseNodeName } from '../alipay/response';
+import { REFUND_SUCCESS_NOTIFY_TYPE } from '../alipay/notify';
 import { buildSignContent, verifyRsa2 } from '../alipay/sign';
 import { alipayTimestamp } from '../alipay/timestamp';
 import type { Faults } from './faults';
@@ -13,7 +14,6 @@ import type { Notifier } from './notifier';
 import { RequestLog } from './request-log';
 import { failure, success, type Signer } from './responses';
 
-export const REFUND_NOTIFY_TYPE = 'fund_stdtrustee_refund.success';
 export const PAY_NOTIFY_TYPE = 'trade_status_sync';
 
 export type GatewayOutcome = { kind: 'answer'; body: string } | { kind: 'hang' };
@@ -373,7 +373,7 @@ export class SandboxGateway {
   ): Promise<void> {
     const { out_request_no: outRequestNo, ...fields } = operationFields(operation);
     return this.deps.notifier.send(url, {
-      notify_type: REFUND_NOTIFY_TYPE,
+      notify_type: REFUND_SUCCESS_NOTIFY_TYPE,
       app_id: this.deps.keys.appId,
       ...fields,
       ...(automatic ? {} : { out_request_no: outRequestNo! }),

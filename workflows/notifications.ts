@@ -18,6 +18,7 @@ export interface NotificationsSnapshot {
   timeoutRefund?: TimeoutRefund;
 }
 
+// alipay/notify.ts's REFUND_SUCCESS_NOTIFY_TYPE; workflow code imports alipay/ for types only.
 const REFUND_SUCCESS = 'fund_stdtrustee_refund.success';
 const IGNORED_KEPT = 50;
 

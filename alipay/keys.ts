@@ -28,36 +28,31 @@ function requireRsa(key: KeyObject | undefined, what: string): KeyObject {
   return key;
 }
 
+/** PEM through `fromPem`, or bare base64 DER through each of `fromDer`; always an RSA key. */
+function loadKey(
+  text: string,
+  what: string,
+  fromPem: (pem: string) => KeyObject,
+  fromDer: Array<(der: Buffer) => KeyObject>,
+): KeyObject {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('-----BEGIN')) return requireRsa(firstThatLoads([() => fromPem(trimmed)]), what);
+  const der = bareBase64(trimmed);
+  return requireRsa(der && firstThatLoads(fromDer.map((load) => () => load(der))), what);
+}
+
 /** An RSA private key: PEM (PKCS#1 or PKCS#8), or bare base64 DER of either. */
 export function loadPrivateKey(text: string, what = 'private key'): KeyObject {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('-----BEGIN')) {
-    return requireRsa(firstThatLoads([() => createPrivateKey(trimmed)]), what);
-  }
-  const der = bareBase64(trimmed);
-  return requireRsa(
-    der &&
-      firstThatLoads([
-        () => createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }),
-        () => createPrivateKey({ key: der, format: 'der', type: 'pkcs1' }),
-      ]),
-    what,
-  );
+  return loadKey(text, what, createPrivateKey, [
+    (der) => createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }),
+    (der) => createPrivateKey({ key: der, format: 'der', type: 'pkcs1' }),
+  ]);
 }
 
 /** An RSA public key: PEM (SPKI, PKCS#1 or an X.509 certificate), or bare base64 DER of SPKI/PKCS#1. */
 export function loadPublicKey(text: string, what = 'public key'): KeyObject {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('-----BEGIN')) {
-    return requireRsa(firstThatLoads([() => createPublicKey(trimmed)]), what);
-  }
-  const der = bareBase64(trimmed);
-  return requireRsa(
-    der &&
-      firstThatLoads([
-        () => createPublicKey({ key: der, format: 'der', type: 'spki' }),
-        () => createPublicKey({ key: der, format: 'der', type: 'pkcs1' }),
-      ]),
-    what,
-  );
+  return loadKey(text, what, createPublicKey, [
+    (der) => createPublicKey({ key: der, format: 'der', type: 'spki' }),
+    (der) => createPublicKey({ key: der, format: 'der', type: 'pkcs1' }),
+  ]);
 }

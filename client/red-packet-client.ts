@@ -7,6 +7,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { formatFen } from '../alipay/money';
 import type { RedPacketLifecycle } from '../workflows/red-packet-lifecycle';
 import {
   AUTH_NO,
@@ -46,13 +47,9 @@ const REFUSAL_REASONS: readonly ClaimRefusalReason[] = [
   'INVALID_CLAIM_ID',
 ];
 
-function yuan(fen: number): string {
-  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
-}
-
 function summary(input: RedPacketInput): string {
   const shares = input.shares === undefined ? 'unlimited shares' : `${input.shares} shares`;
-  return `Red packet ${input.authNo}: ${yuan(input.totalFen)} yuan, ${shares}, ${input.split} split, expires ${input.expiresAt}`;
+  return `Red packet ${input.authNo}: ${formatFen(input.totalFen)} yuan, ${shares}, ${input.split} split, expires ${input.expiresAt}`;
 }
 
 /**

@@ -2,15 +2,15 @@
 // base64), PAYLOAD_KEY_ID names the one new payloads use. Unset: payloads are not encrypted.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Env } from '../config/env';
+import { optional, type Env } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { AesGcmCodec, type CodecKeys } from './aes-gcm-codec';
 
 const KEY_FILE = /^([A-Za-z0-9_-]{1,64})\.key$/;
 
 export function readCodecKeys(env: Env = process.env): CodecKeys | undefined {
-  const dir = env.PAYLOAD_KEYS_DIR?.trim();
-  const currentKeyId = env.PAYLOAD_KEY_ID?.trim();
+  const dir = optional(env, 'PAYLOAD_KEYS_DIR');
+  const currentKeyId = optional(env, 'PAYLOAD_KEY_ID');
   if (!dir && !currentKeyId) return undefined;
   if (!dir) throw new ConfigError('PAYLOAD_KEYS_DIR', 'required when PAYLOAD_KEY_ID is set');
   if (!currentKeyId) throw new ConfigError('PAYLOAD_KEY_ID', 'required when PAYLOAD_KEYS_DIR is set');

@@ -1,10 +1,9 @@
 // Alipay credentials from the environment (DESIGN.md section 5). Key files are read here; their
 // contents never appear in an error.
-import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { certificateSn, rootCertificateSn } from '../alipay/certs';
 import { KeyFormatError, loadPrivateKey, loadPublicKey } from '../alipay/keys';
-import type { Env } from './env';
+import { optional, readConfigFile, type Env } from './env';
 import { ConfigError } from './errors';
 
 export interface AlipayConfig {
@@ -16,19 +15,14 @@ export interface AlipayConfig {
   notifyUrl?: string;
 }
 
-function value(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw ? raw : undefined;
-}
-
 function required(env: Env, name: string, why: string): string {
-  const raw = value(env, name);
+  const raw = optional(env, name);
   if (!raw) throw new ConfigError(name, `required ${why}`);
   return raw;
 }
 
 function url(env: Env, name: string): string | undefined {
-  const raw = value(env, name);
+  const raw = optional(env, name);
   if (raw === undefined) return undefined;
   try {
     const parsed = new URL(raw);
@@ -40,12 +34,7 @@ function url(env: Env, name: string): string | undefined {
 }
 
 function readFile(name: string, path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError(name, `cannot read ${path} (${reason})`);
-  }
+  return readConfigFile(name, path).toString('utf8');
 }
 
 function key<T>(name: string, load: () => T): T {
@@ -71,9 +60,9 @@ export function readAlipayConfig(env: Env = process.env): AlipayConfig | undefin
   );
   const notifyUrl = url(env, 'ALIPAY_NOTIFY_URL');
 
-  const publicKeyFile = value(env, 'ALIPAY_PUBLIC_KEY_FILE');
+  const publicKeyFile = optional(env, 'ALIPAY_PUBLIC_KEY_FILE');
   const certNames = ['ALIPAY_APP_CERT_FILE', 'ALIPAY_PUBLIC_CERT_FILE', 'ALIPAY_ROOT_CERT_FILE'] as const;
-  const certFiles = certNames.map((name) => value(env, name));
+  const certFiles = certNames.map((name) => optional(env, name));
   const anyCert = certFiles.some(Boolean);
   if (publicKeyFile && anyCert) {
     throw new ConfigError(
@@ -125,9 +114,9 @@ export interface AlipayVerifierConfig {
  */
 export function readAlipayVerifier(env: Env = process.env): AlipayVerifierConfig {
   const appId = required(env, 'ALIPAY_APP_ID', 'to accept Alipay notifications');
-  const publicKeyFile = value(env, 'ALIPAY_PUBLIC_KEY_FILE') ?? value(env, 'ALIPAY_PUBLIC_CERT_FILE');
+  const publicKeyFile = optional(env, 'ALIPAY_PUBLIC_KEY_FILE') ?? optional(env, 'ALIPAY_PUBLIC_CERT_FILE');
   if (!publicKeyFile)
     throw new ConfigError('ALIPAY_PUBLIC_KEY_FILE', 'required to verify Alipay notifications');
-  const name = value(env, 'ALIPAY_PUBLIC_KEY_FILE') ? 'ALIPAY_PUBLIC_KEY_FILE' : 'ALIPAY_PUBLIC_CERT_FILE';
+  const name = optional(env, 'ALIPAY_PUBLIC_KEY_FILE') ? 'ALIPAY_PUBLIC_KEY_FILE' : 'ALIPAY_PUBLIC_CERT_FILE';
   return { appId, alipayPublicKey: key(name, () => loadPublicKey(readFile(name, publicKeyFile), name)) };
 }

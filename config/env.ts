@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DEFAULT_TASK_QUEUE } from '../workflows/messages';
 import { ConfigError } from './errors';
 
@@ -17,7 +18,8 @@ export interface HttpConfig {
   refundNotifyWaitMs: number;
 }
 
-function optional(env: Env, name: string): string | undefined {
+/** The variable's value, trimmed; undefined when unset or blank. */
+export function optional(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
 }
@@ -58,4 +60,16 @@ function readSeconds(env: Env, name: string, fallback: number): number {
     throw new ConfigError(name, `expected a whole number of seconds from 1, got ${JSON.stringify(raw)}`);
   }
   return Number(raw);
+}
+
+/** A file named by a variable, read at start; a failure names the variable, never the content. */
+export function readConfigFile(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(
+      name,
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
 }

@@ -1,8 +1,7 @@
 // How to reach a secured cluster (Temporal Cloud or any TLS frontend): mTLS client certificates
 // or an API key, both from files. Unset: a plain connection (the embedded dev server).
-import { readFileSync } from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
-import type { Env } from './env';
+import { optional, readConfigFile, type Env } from './env';
 import { ConfigError } from './errors';
 
 export interface TemporalSecurity {
@@ -11,16 +10,8 @@ export interface TemporalSecurity {
 }
 
 function file(env: Env, name: string): Buffer | undefined {
-  const path = env[name]?.trim();
-  if (!path) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new ConfigError(
-      name,
-      `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
-    );
-  }
+  const path = optional(env, name);
+  return path === undefined ? undefined : readConfigFile(name, path);
 }
 
 export function readTemporalSecurity(env: Env = process.env): TemporalSecurity {
@@ -33,7 +24,7 @@ export function readTemporalSecurity(env: Env = process.env): TemporalSecurity {
     );
   }
   const ca = file(env, 'TEMPORAL_TLS_CA_FILE');
-  const serverName = env.TEMPORAL_TLS_SERVER_NAME?.trim() || undefined;
+  const serverName = optional(env, 'TEMPORAL_TLS_SERVER_NAME');
   const apiKey = file(env, 'TEMPORAL_API_KEY_FILE')?.toString('utf8').trim();
   if (apiKey === '') throw new ConfigError('TEMPORAL_API_KEY_FILE', 'the file is empty');
   const wantsTls = Boolean(crt || ca || serverName || apiKey);

@@ -167,7 +167,7 @@ export async function RedPacketLifecycle(
     // A hot packet: start a fresh history, carrying the ledger. In-flight disbursements settle
     // first; claims accepted meanwhile stay RESERVED and are paid by the next run.
     drainingForContinueAsNew = true;
-    await condition(() => ledger.inPhase('DISBURSING').length === 0 && allHandlersFinished());
+    await condition(() => disbursing === 0 && allHandlersFinished());
     expiryScope.cancel();
     return continueAsNew<typeof RedPacketLifecycle>(input, {
       ledger: ledger.snapshot(),

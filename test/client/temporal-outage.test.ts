@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startDevServer, type RunningDevServer } from '../../embedded/dev-server';
-import { resolveTemporalCli } from '../../embedded/temporal-binaries';
 import { eventually } from '../helpers/lifecycle-env';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
-import { freePort } from '../helpers/ports';
+import { restartableDevServerOptions } from '../helpers/restartable-dev-server';
 
 const dir = mkdtempSync(join(tmpdir(), 'outage-'));
 let options: Parameters<typeof startDevServer>[0];
@@ -20,17 +19,7 @@ let nativeConnection: NativeConnection;
 let env: HttpEnv;
 
 beforeAll(async () => {
-  const cli = resolveTemporalCli();
-  if (!cli) throw new Error('no Temporal CLI: run npm ci');
-  options = {
-    cliPath: cli.path,
-    ip: '127.0.0.1',
-    port: await freePort(),
-    uiPort: await freePort(),
-    namespace: 'default',
-    dbFile: join(dir, 'temporal.sqlite'),
-    logFile: join(dir, 'temporal.log'),
-  };
+  options = await restartableDevServerOptions(dir);
   server = await startDevServer(options);
   connection = await Connection.connect({ address: server.address });
   nativeConnection = await NativeConnection.connect({ address: server.address });

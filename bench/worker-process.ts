@@ -7,7 +7,7 @@ import { createActivities } from '../activities';
 import { AlipayGateway } from '../alipay/gateway';
 import { readAlipayConfig } from '../config/alipay';
 import { workerOptions } from '../worker/create-worker';
-import { connectWorker } from '../worker/temporal-connection';
+import { connectTemporal } from '../config/temporal-connection';
 import { createBaselineActivities } from './baseline-activities';
 
 async function main(): Promise<void> {
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const ignore = (): void => undefined;
   const worker = await Worker.create({
     ...workerOptions({
-      connection: await connectWorker(address),
+      connection: await connectTemporal(address),
       namespace: 'default',
       taskQueue,
       gateway,

@@ -12,7 +12,7 @@ import { buildApp, LISTEN_BACKLOG } from '../client/http/app';
 import { createRedPacketClient } from '../client/red-packet-client';
 import { connectClient } from '../client/temporal-connection';
 import { startSandbox } from '../sandbox/server';
-import { connectWorker } from '../worker/temporal-connection';
+import { connectTemporal } from '../config/temporal-connection';
 import { createWorker } from '../worker/create-worker';
 import { startDevServer, type RunningDevServer } from './dev-server';
 import { PROJECT_ROOT, resolveTemporalCli } from './temporal-binaries';
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     say('Bundling workflows and starting the worker ...');
     const gateway = new AlipayGateway(alipay);
     stack.push(() => gateway.close());
-    const workerConnection = await connectWorker(address);
+    const workerConnection = await connectTemporal(address);
     stack.push(() => workerConnection.close());
     const worker = await createWorker({
       connection: workerConnection,

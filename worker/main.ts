@@ -7,7 +7,7 @@ import { readAlipayConfig } from '../config/alipay';
 import { readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { createWorker } from './create-worker';
-import { connectWorker } from './temporal-connection';
+import { connectTemporal } from '../config/temporal-connection';
 
 async function main(): Promise<void> {
   const temporal = readTemporalConfig();
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } },
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
-  const connection = await connectWorker(temporal.address);
+  const connection = await connectTemporal(temporal.address);
   const gateway = new AlipayGateway(alipay);
   const payloadCodec = payloadCodecFromEnv();
   const worker = await createWorker({

@@ -11,7 +11,7 @@ let env: HttpEnv;
 
 beforeAll(async () => {
   temporal = await connectToDevServer();
-  env = await startHttpEnv(temporal.client, temporal.nativeConnection);
+  env = await startHttpEnv(temporal.nativeConnection);
 });
 afterAll(async () => {
   await env?.close();

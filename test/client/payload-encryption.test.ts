@@ -25,8 +25,8 @@ let plain: HttpEnv;
 beforeAll(async () => {
   temporal = await connectToDevServer();
   const codec = new AesGcmCodec(readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir, PAYLOAD_KEY_ID: 'k1' })!);
-  encrypted = await startHttpEnv(temporal.client, temporal.nativeConnection, {}, codec);
-  plain = await startHttpEnv(temporal.client, temporal.nativeConnection);
+  encrypted = await startHttpEnv(temporal.nativeConnection, {}, codec);
+  plain = await startHttpEnv(temporal.nativeConnection);
 });
 afterAll(async () => {
   await encrypted?.close();

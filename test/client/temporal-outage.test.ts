@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startDevServer, type RunningDevServer } from '../../embedded/dev-server';
 import { eventually } from '../helpers/lifecycle-env';
@@ -14,22 +13,19 @@ import { restartableDevServerOptions } from '../helpers/restartable-dev-server';
 const dir = mkdtempSync(join(tmpdir(), 'outage-'));
 let options: Parameters<typeof startDevServer>[0];
 let server: RunningDevServer;
-let connection: Connection;
 let nativeConnection: NativeConnection;
 let env: HttpEnv;
 
 beforeAll(async () => {
   options = await restartableDevServerOptions(dir);
   server = await startDevServer(options);
-  connection = await Connection.connect({ address: server.address });
   nativeConnection = await NativeConnection.connect({ address: server.address });
-  env = await startHttpEnv(new Client({ connection }), nativeConnection, { timeScale: 0.001 });
+  env = await startHttpEnv(nativeConnection, { timeScale: 0.001 });
 });
 
 afterAll(async () => {
   await env?.close();
   await nativeConnection?.close();
-  await connection?.close();
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -30,18 +30,16 @@ export interface HttpEnv {
   close(): Promise<void>;
 }
 
+/** The app's client shares the worker's native connection, the kind `npm run server` connects with. */
 export async function startHttpEnv(
-  temporalWithoutCodec: Client,
   connection: NativeConnection,
   sandboxOptions: Partial<SandboxOptions> = {},
   payloadCodec?: PayloadCodec,
 ): Promise<HttpEnv> {
-  const temporal = payloadCodec
-    ? new Client({
-        connection: temporalWithoutCodec.connection,
-        dataConverter: { payloadCodecs: [payloadCodec] },
-      })
-    : temporalWithoutCodec;
+  const temporal = new Client({
+    connection,
+    dataConverter: payloadCodec ? { payloadCodecs: [payloadCodec] } : undefined,
+  });
   const sandbox = await startTestSandbox(sandboxOptions);
   const gateway = merchantGateway(sandbox, { headersTimeoutMs: 1500 });
   const taskQueue = `http-${randomUUID()}`;

@@ -6,13 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { AlipayGateway } from '../../alipay/gateway';
 import { agreementPay, queryOperation } from '../../alipay/methods';
 import { buildApp } from '../../client/http/app';
 import { createRedPacketClient } from '../../client/red-packet-client';
+import { connectClient } from '../../client/temporal-connection';
 import { startDevServer, type RunningDevServer } from '../../embedded/dev-server';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server';
 import { WORKFLOWS_PATH } from '../helpers/lifecycle-env';
@@ -57,8 +57,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       notify: { dropRate: 0.1, duplicateRate: 0.1, earlyRate: 0.1 },
     },
   });
-  const connection = await Connection.connect({ address: temporalServer.address });
-  const temporal = new Client({ connection });
+  const temporal = await connectClient(temporalServer.address, 'default');
   const taskQueue = `chaos-${Date.now()}`;
   const packets = createRedPacketClient(temporal, taskQueue);
   const app: FastifyInstance = await buildApp({
@@ -263,7 +262,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await app.close();
   await merchant.close();
   await sandbox.close();
-  await connection.close();
+  await temporal.connection.close();
   await temporalServer.stop();
   rmSync(dir, { recursive: true, force: true });
   return report;

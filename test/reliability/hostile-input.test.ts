@@ -12,7 +12,7 @@ let authNo: string;
 
 beforeAll(async () => {
   temporal = await connectToDevServer();
-  env = await startHttpEnv(temporal.client, temporal.nativeConnection);
+  env = await startHttpEnv(temporal.nativeConnection);
   const funded = await env.fund(1000);
   authNo = funded.authNo;
   await env.request('POST', '/red-packets', {

@@ -3,7 +3,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { RedPacketClient } from '../red-packet-client';
 import { HttpError } from './errors';
 import { createMetrics, renderMetrics, type Metrics } from './metrics';
@@ -41,10 +47,30 @@ function fieldOf(error: FastifyError): string | undefined {
   );
 }
 
+/**
+ * One access line per request, written when it completes, instead of Fastify's two (incoming and
+ * completed): logging was a fifth of the webhook's CPU per notification.
+ */
+class OneLineAccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (this.isLogDisabled(request)) return;
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const metrics = deps.metrics ?? createMetrics();
   const app = Fastify({
     logger: deps.logger ?? false,
+    logController: new OneLineAccessLog(),
     bodyLimit: BODY_LIMIT_BYTES,
     // Money and ids arrive exactly as typed: no coercion of 1 into "1", no silent dropping of fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

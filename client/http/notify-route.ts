@@ -1,6 +1,6 @@
 // POST /alipay/notify (form body) and GET /alipay/notify (query string). `success` only when the
 // notification is durably with its workflow; `fail` otherwise, so Alipay retries.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseFormEncoded } from '../../alipay/notify';
 import { handleAlipayNotification, type NotifyDeps } from '../alipay-notify';
 import type { Metrics } from './metrics';
@@ -16,7 +16,7 @@ const STATUS = {
 export function registerNotifyRoute(app: FastifyInstance, deps: NotifyDeps & { metrics: Metrics }): void {
   const unknownLogged = new Set<string>();
 
-  const handle = async (raw: string, reply: FastifyReply): Promise<FastifyReply> => {
+  const handle = async (raw: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     let params: Record<string, string>;
     try {
       params = parseFormEncoded(raw);
@@ -26,12 +26,13 @@ export function registerNotifyRoute(app: FastifyInstance, deps: NotifyDeps & { m
     }
     const outcome = await handleAlipayNotification(deps, params);
     deps.metrics.notifications.inc({ outcome: outcome.kind });
-    if (outcome.kind === 'rejected') app.log.warn({ reason: outcome.reason }, 'alipay notification rejected');
+    if (outcome.kind === 'rejected')
+      request.log.warn({ reason: outcome.reason }, 'alipay notification rejected');
     if (outcome.kind === 'temporal-unavailable')
-      app.log.error({ error: outcome.error }, 'alipay notification not delivered');
+      request.log.error({ error: outcome.error }, 'alipay notification not delivered');
     if (outcome.kind === 'unknown-packet' && !unknownLogged.has(outcome.notification.notifyId)) {
       unknownLogged.add(outcome.notification.notifyId);
-      app.log.warn(
+      request.log.warn(
         { notifyId: outcome.notification.notifyId, authNo: outcome.notification.authNo },
         'verified alipay notification for an unknown red packet; not acknowledged',
       );
@@ -48,7 +49,9 @@ export function registerNotifyRoute(app: FastifyInstance, deps: NotifyDeps & { m
       deps.metrics.notifications.inc({ outcome: 'malformed' });
       return reply.code(415).type('text/plain').send('fail');
     }
-    return handle(typeof request.body === 'string' ? request.body : '', reply);
+    return handle(typeof request.body === 'string' ? request.body : '', request, reply);
   });
-  app.get('/alipay/notify', async (request, reply) => handle(request.raw.url?.split('?')[1] ?? '', reply));
+  app.get('/alipay/notify', async (request, reply) =>
+    handle(request.raw.url?.split('?')[1] ?? '', request, reply),
+  );
 }

@@ -3,7 +3,7 @@
 // the product's workflows and the baselines. This process only generates load and measures.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -12,6 +12,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AlipayGateway } from '../alipay/gateway';
 import { parseAmount } from '../alipay/money';
 import { createRedPacketClient, type RedPacketClient } from '../client/red-packet-client';
+import { connectClient } from '../client/temporal-connection';
 import { ensureSandboxKeys, type SandboxKeys } from '../sandbox/key-files';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { devServerExecutable } from '../test/harness/server-executables';
@@ -34,6 +35,8 @@ export interface BenchEnv {
   keys: SandboxKeys;
   apiUrl: string;
   taskQueue: string;
+  /** CPU milliseconds each part has used so far (Linux only; empty elsewhere). */
+  cpuMs(): Record<string, number>;
   fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string }>;
   ledger(authNo: string): Promise<SandboxLedger>;
   close(): Promise<void>;
@@ -53,7 +56,11 @@ function child(
   env: Record<string, string>,
 ): ChildProcess & { output: () => string } {
   let output = '';
-  const process_ = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  // BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each part (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  const process_ = spawn(process.execPath, [...profile, '--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,13 +113,20 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     privateKey: keys.appPrivateKey,
     alipayPublicKey: keys.alipayPublicKey,
   });
-  const client = server.client;
+  // Baselines send from a client connected the way the HTTP server connects: the same client.
+  const client = await connectClient(address, 'default');
   return {
     client,
     packets: createRedPacketClient(client, taskQueue),
     keys,
     apiUrl,
     taskQueue,
+    cpuMs: cpuReader({
+      temporal: devServerPid(),
+      worker: worker.pid,
+      http: http.pid,
+      sandbox: sandbox.pid,
+    }),
     fund: (totalFen) =>
       payRedPacket(merchant, { totalFen, notifyUrl: `${apiUrl}/alipay/notify`, prefix: 'B' }),
     async ledger(authNo) {
@@ -132,9 +146,44 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     async close() {
       for (const process_ of [worker, http, sandbox]) process_.kill('SIGTERM');
       await merchant.close();
+      await client.connection.close();
       await server.teardown();
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+const CLOCK_TICKS_PER_MS = 100 / 1000;
+
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_MS;
+}
+
+/** The Temporal dev server is a child of this process, started by the SDK. */
+function devServerPid(): number | undefined {
+  if (!existsSync('/proc')) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid && stat.includes('(temporal')) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return undefined;
+}
+
+function cpuReader(parts: Record<string, number | undefined>): () => Record<string, number> {
+  return () => {
+    if (!existsSync('/proc')) return {};
+    const usage = process.cpuUsage();
+    const times: Record<string, number> = { bench: (usage.user + usage.system) / 1000 };
+    for (const [part, pid] of Object.entries(parts)) if (pid) times[part] = processCpuMs(pid);
+    return times;
   };
 }
 

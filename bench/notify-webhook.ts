@@ -1,79 +1,145 @@
 // The notify webhook: signed notifications per second through POST /alipay/notify (verify,
 // check, signal), against raw signals from the same client, same concurrency, same workflows.
-//   npm run bench:notify   (BENCH_NOTIFICATIONS=1000, BENCH_CONCURRENCY=32)
+// The two alternate in rounds (ABBA) after a warm-up, so neither gains from going second on a
+// warmer JIT or loses to a noisy neighbour on a shared machine.
+//   npm run bench:notify   (BENCH_NOTIFICATIONS=4000 per side, BENCH_CONCURRENCY=32, BENCH_ROUNDS=4)
 import { Pool } from 'undici';
 import { buildSignContent, signRsa2 } from '../alipay/sign';
 import { alipayNotifySignal } from '../workflows/messages';
-import { pool, seconds, startBenchEnv, verdict } from './harness';
+import { pool, seconds, startBenchEnv, verdict, type BenchEnv } from './harness';
 
-const NOTIFICATIONS = Number(process.env.BENCH_NOTIFICATIONS ?? 1000);
+const NOTIFICATIONS = Number(process.env.BENCH_NOTIFICATIONS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const WARM_UP = 100;
 const PACKETS = 20;
+const PER_ROUND = Math.ceil(NOTIFICATIONS / ROUNDS);
+const SENT = PER_ROUND * ROUNDS;
 
-async function main(): Promise<void> {
-  const env = await startBenchEnv();
-  try {
-    const packets = await pool(PACKETS, 10, async () => {
-      const { authNo, outOrderNo } = await env.fund(100);
-      await env.packets.createRedPacket({
-        authNo,
-        outOrderNo,
-        totalFen: 100,
-        split: 'claimant',
-        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      });
-      return authNo;
-    });
-    // Pay notifications (recorded, not acted on): the webhook's whole path without moving money.
-    const bodies = Array.from({ length: NOTIFICATIONS }, (_, i) => {
-      const fields = {
-        notify_type: 'trade_status_sync',
-        notify_id: `bench-${i}`,
-        app_id: env.keys.appId,
-        auth_no: packets[i % PACKETS]!,
-        amount: '1.00',
-        status: 'SUCCESS',
-      };
-      const sign = signRsa2(buildSignContent(fields, ['sign', 'sign_type']), env.keys.alipayPrivateKey);
-      return new URLSearchParams({ ...fields, sign_type: 'RSA2', sign }).toString();
-    });
+type Sender = (first: number, count: number) => Promise<number>;
 
-    let failures = 0;
-    const alipay = new Pool(env.apiUrl, { connections: CONCURRENCY });
-    const webhookStart = process.hrtime.bigint();
-    await pool(NOTIFICATIONS, CONCURRENCY, async (i) => {
-      // Alipay's side: a plain keep-alive HTTP client (undici's request, lighter than fetch).
+function createPackets(env: BenchEnv): Promise<string[]> {
+  return pool(PACKETS, 10, async () => {
+    const { authNo, outOrderNo } = await env.fund(100);
+    await env.packets.createRedPacket({
+      authNo,
+      outOrderNo,
+      totalFen: 100,
+      split: 'claimant',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    return authNo;
+  });
+}
+
+/** Alipay's side: a plain keep-alive HTTP client posting signed pay notifications (recorded, not acted on). */
+function webhookSender(env: BenchEnv, packets: string[], alipay: Pool, failures: { count: number }): Sender {
+  // Signed up front: Alipay's signing is not the webhook's cost.
+  const bodies = Array.from({ length: WARM_UP + SENT }, (_, i) => {
+    const fields = {
+      notify_type: 'trade_status_sync',
+      notify_id: `bench-${i}`,
+      app_id: env.keys.appId,
+      auth_no: packets[i % PACKETS]!,
+      amount: '1.00',
+      status: 'SUCCESS',
+    };
+    const sign = signRsa2(buildSignContent(fields, ['sign', 'sign_type']), env.keys.alipayPrivateKey);
+    return new URLSearchParams({ ...fields, sign_type: 'RSA2', sign }).toString();
+  });
+  return async (first, count) => {
+    const start = process.hrtime.bigint();
+    await pool(count, CONCURRENCY, async (i) => {
       const response = await alipay.request({
         method: 'POST',
         path: '/alipay/notify',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: bodies[i],
+        body: bodies[first + i],
       });
-      if ((await response.body.text()) !== 'success') failures += 1;
+      if ((await response.body.text()) !== 'success') failures.count += 1;
     });
-    const webhookSeconds = seconds(webhookStart);
-    await alipay.close();
+    return seconds(start);
+  };
+}
 
-    const signalStart = process.hrtime.bigint();
-    await pool(NOTIFICATIONS, CONCURRENCY, async (i) => {
-      await env.packets.handle(packets[i % PACKETS]!).signal(alipayNotifySignal, {
+function rawSignalSender(env: BenchEnv, packets: string[]): Sender {
+  return async (first, count) => {
+    const start = process.hrtime.bigint();
+    await pool(count, CONCURRENCY, async (i) => {
+      const authNo = packets[(first + i) % PACKETS]!;
+      await env.packets.handle(authNo).signal(alipayNotifySignal, {
         notifyType: 'trade_status_sync',
-        notifyId: `raw-${i}`,
-        authNo: packets[i % PACKETS]!,
+        notifyId: `raw-${first + i}`,
+        authNo,
         amount: 100,
       });
     });
-    const signalSeconds = seconds(signalStart);
+    return seconds(start);
+  };
+}
 
-    const webhook = NOTIFICATIONS / webhookSeconds;
-    const raw = NOTIFICATIONS / signalSeconds;
+async function main(): Promise<void> {
+  const env = await startBenchEnv();
+  const alipay = new Pool(env.apiUrl, { connections: CONCURRENCY });
+  try {
+    const packets = await createPackets(env);
+    const failures = { count: 0 };
+    const webhook = webhookSender(env, packets, alipay, failures);
+    const raw = rawSignalSender(env, packets);
+    await webhook(0, WARM_UP);
+    await raw(0, WARM_UP);
+    failures.count = 0;
+
+    // Besides time: CPU by part, and history events (one per signal plus three per workflow
+    // task), which show how many signals Temporal folded into each workflow task.
+    const historyEvents = async (): Promise<number> =>
+      (
+        await Promise.all(
+          packets.map(async (authNo) => (await env.packets.handle(authNo).describe()).historyLength),
+        )
+      ).reduce((sum, length) => sum + length, 0);
+    const totals = { webhook: 0, raw: 0 };
+    const events = { webhook: 0, raw: 0 };
+    const cpu = { webhook: {} as Record<string, number>, raw: {} as Record<string, number> };
+    const measure = async (side: 'webhook' | 'raw', first: number): Promise<number> => {
+      const eventsBefore = await historyEvents();
+      const before = env.cpuMs();
+      const elapsed = await (side === 'webhook' ? webhook : raw)(first, PER_ROUND);
+      const after = env.cpuMs();
+      for (const part of Object.keys(after))
+        cpu[side][part] = (cpu[side][part] ?? 0) + after[part]! - (before[part] ?? 0);
+      totals[side] += elapsed;
+      events[side] += (await historyEvents()) - eventsBefore;
+      return elapsed;
+    };
+    const ratios: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const first = WARM_UP + round * PER_ROUND;
+      const webhookFirst = round % 4 === 0 || round % 4 === 3;
+      const [a, b] = webhookFirst ? (['webhook', 'raw'] as const) : (['raw', 'webhook'] as const);
+      const elapsed = { [a]: await measure(a, first), [b]: await measure(b, first) };
+      ratios.push(elapsed.raw! / elapsed.webhook!);
+    }
+
+    const webhookRate = SENT / totals.webhook;
+    const rawRate = SENT / totals.raw;
     console.log(
-      `notify webhook: ${NOTIFICATIONS} signed notifications to ${PACKETS} packets, ${CONCURRENCY} at a time`,
+      `notify webhook: ${SENT} signed notifications and ${SENT} raw signals to ${PACKETS} packets, ` +
+        `${CONCURRENCY} at a time, in ${ROUNDS} alternating rounds after ${WARM_UP} of each to warm up`,
     );
-    console.log(`  POST /alipay/notify   ${webhook.toFixed(0)}/s (not acknowledged: ${failures})`);
-    console.log(`  raw signals           ${raw.toFixed(0)}/s`);
-    console.log(`  ${verdict(webhook / raw, 0.8)}`);
+    console.log(`  POST /alipay/notify   ${webhookRate.toFixed(0)}/s (not acknowledged: ${failures.count})`);
+    console.log(`  raw signals           ${rawRate.toFixed(0)}/s`);
+    const perNotification = (side: 'webhook' | 'raw'): string =>
+      Object.entries(cpu[side])
+        .map(([part, ms]) => `${part} ${(ms / SENT).toFixed(2)}`)
+        .concat(`(history events ${(events[side] / SENT).toFixed(2)})`)
+        .join(', ');
+    console.log(`  CPU ms per notification, webhook: ${perNotification('webhook')}`);
+    console.log(`  CPU ms per notification, raw:     ${perNotification('raw')}`);
+    console.log(`  rounds' ratios        ${ratios.map((ratio) => ratio.toFixed(2)).join(' ')}`);
+    console.log(`  ${verdict(webhookRate / rawRate, 0.8)}`);
   } finally {
+    await alipay.close();
     await env.close();
   }
 }

@@ -2,13 +2,7 @@
 // ApplicationFailures with explicit types; everything else is retried with the same request.
 import { ApplicationFailure } from '@temporalio/activity';
 import { AlipayError } from '../alipay/errors';
-
-export const FAILURE_TYPES = {
-  /** Alipay refused for good (code and sub_code in the details). */
-  refused: 'AlipayRefused',
-  /** Alipay has not settled the operation yet (status INIT or unknown): try again later. */
-  pending: 'AlipayPending',
-} as const;
+import { FAILURE_TYPES } from '../workflows/failure-types';
 
 export interface RefusalDetails {
   code?: string;
@@ -16,10 +10,13 @@ export interface RefusalDetails {
   subMsg?: string;
 }
 
-export function refused(error: AlipayError): ApplicationFailure {
+export function refused(
+  error: AlipayError,
+  type: (typeof FAILURE_TYPES)['refused' | 'closedByAlipay'] = FAILURE_TYPES.refused,
+): ApplicationFailure {
   const details: RefusalDetails = { code: error.code, subCode: error.subCode, subMsg: error.subMsg };
   return ApplicationFailure.create({
-    type: FAILURE_TYPES.refused,
+    type,
     message: error.message,
     nonRetryable: true,
     details: [details],
@@ -39,9 +36,17 @@ export function pending(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FAILURE_TYPES.pending, message, nonRetryable: false });
 }
 
-export function isNotFound(error: unknown): boolean {
+function hasSubCode(error: unknown, subCode: string): boolean {
   return (
     error instanceof AlipayError &&
-    (error.subCode === 'ORDER_NOT_EXIST' || error.subCode?.endsWith('.ORDER_NOT_EXIST') === true)
+    (error.subCode === subCode || error.subCode?.endsWith(`.${subCode}`) === true)
   );
+}
+
+export function isNotFound(error: unknown): boolean {
+  return hasSubCode(error, 'ORDER_NOT_EXIST');
+}
+
+export function isPacketClosed(error: unknown): boolean {
+  return hasSubCode(error, 'ORDER_ALREADY_CLOSED');
 }

@@ -5,7 +5,8 @@ import { Context } from '@temporalio/activity';
 import { AlipayError } from '../alipay/errors';
 import type { AlipayTransport } from '../alipay/gateway';
 import { queryOperation, type FundOperation } from '../alipay/methods';
-import { closed, isNotFound, pending, refused } from './failures';
+import { FAILURE_TYPES } from '../workflows/failure-types';
+import { closed, isNotFound, isPacketClosed, pending, refused } from './failures';
 
 export interface OperationKey {
   outOrderNo: string;
@@ -55,6 +56,12 @@ export async function settleOperation(
       throw pending(
         `${what} ${key.outRequestNo}: outcome unknown (${error.message}); Alipay has no record yet`,
       );
+    }
+    if (error.kind === 'permanent' && isPacketClosed(error)) {
+      // Our own request, applied on an earlier try, may be what closed the packet (its last fen).
+      const found = await findOperation(gateway, key);
+      if (found) return settled(found, what);
+      throw refused(error, FAILURE_TYPES.closedByAlipay);
     }
     if (error.kind === 'permanent') throw refused(error);
     throw error;

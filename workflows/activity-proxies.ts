@@ -2,6 +2,7 @@
 // non-retryable ApplicationFailures; transient ones are retried with the same request numbers.
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { RedPacketActivities } from '../activities';
+import { FAILURE_TYPES } from './failure-types';
 
 export const { disburseClaim, refundRemainder: sendRefund } = proxyActivities<RedPacketActivities>({
   startToCloseTimeout: '45 seconds',
@@ -33,6 +34,15 @@ export function refusalMessage(error: unknown): string | undefined {
     return error.cause.message;
   }
   return undefined;
+}
+
+/** The refund found the packet closed by Alipay, with no refund of ours: see FAILURE_TYPES. */
+export function closedByAlipay(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === FAILURE_TYPES.closedByAlipay
+  );
 }
 
 export function failureMessage(error: unknown): string {

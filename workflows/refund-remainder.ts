@@ -2,7 +2,13 @@
 // none comes within the wait, by operation query (waiting longer each time). A permanent refusal
 // parks the packet in REFUND_BLOCKED until an operator signals a retry.
 import { condition } from '@temporalio/workflow';
-import { failureMessage, queryOperation, refusalMessage, sendRefund } from './activity-proxies';
+import {
+  closedByAlipay,
+  failureMessage,
+  queryOperation,
+  refusalMessage,
+  sendRefund,
+} from './activity-proxies';
 import type { RedPacketInput, RedPacketStatus, RefundView } from './messages';
 import type { Notifications } from './notifications';
 import { refundRequestNo } from './request-numbers';
@@ -57,6 +63,12 @@ export async function refundRemainder(context: RefundContext): Promise<RefundVie
         notifyUrl: input.notifyUrl,
       });
     } catch (error) {
+      if (closedByAlipay(error)) {
+        // Every payout has settled, so the balance Alipay refunded at its expiry is our remainder;
+        // its notification may come later or never (it is acknowledged after completion too).
+        update({ status: 'SUCCESS', source: 'ALIPAY_TIMEOUT', failure: undefined });
+        return refund;
+      }
       failure = refusalMessage(error);
       // Retries ran out on a transient failure: the refund may or may not exist; the query decides.
       if (!failure) update({ failure: failureMessage(error) });

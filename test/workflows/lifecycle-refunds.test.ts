@@ -159,6 +159,22 @@ describe('refund notifications', () => {
     await recordHistory('alipay-timeout-refund', env.packets.handle(authNo));
   });
 
+  it('settles on Alipay’s timeout refund when its notification is lost and our refund finds the packet closed', async () => {
+    env.sandbox.faults.set({ notify: { dropRate: 1 } });
+    const { authNo } = await openPacketWithClaim();
+    const expired = await fetch(`${env.sandbox.url}/sandbox/packets/${authNo}/expire`, { method: 'POST' });
+    expect(((await expired.json()) as { refunded: string }).refunded).toBe('7.00');
+    expect((await env.packets.getState(authNo)).status).toBe('OPEN'); // nothing told the workflow
+    await env.packets.closeNow(authNo);
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ amountFen: 700, status: 'SUCCESS', source: 'ALIPAY_TIMEOUT' });
+    const refunds = requestsFor(REFUND, authNo);
+    expect(refunds).toHaveLength(1);
+    expect(refunds[0]?.outcome).toContain('ORDER_ALREADY_CLOSED');
+    expectConserved(final, env.sandbox);
+    await recordHistory('refund-finds-packet-closed', env.packets.handle(authNo));
+  });
+
   it('completes by operation query when no notification ever arrives', async () => {
     env.sandbox.faults.set({ notify: { dropRate: 1 } });
     const { authNo } = await openPacketWithClaim({ refundNotifyWaitMs: 1000 });

@@ -1,0 +1,12 @@
+// The ApplicationFailure types activities report and the workflow tells apart: names only.
+export const FAILURE_TYPES = {
+  /** Alipay refused for good (code and sub_code in the details). */
+  refused: 'AlipayRefused',
+  /** Alipay has not settled the operation yet (status INIT or unknown): try again later. */
+  pending: 'AlipayPending',
+  /**
+   * Alipay says the packet is closed and has no operation under our request number: Alipay
+   * closed it itself, which with money left means its own timeout refund of the balance.
+   */
+  closedByAlipay: 'AlipayClosedPacket',
+} as const;

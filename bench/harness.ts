@@ -155,9 +155,15 @@ export async function startBenchEnv(): Promise<BenchEnv> {
 
 const CLOCK_TICKS_PER_MS = 100 / 1000;
 
-function processCpuMs(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces). */
+function statFields(pid: number | string): { command: string; fields: string[] } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const close = stat.lastIndexOf(')');
+  return { command: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+}
+
+function processCpuMs(pid: number): number {
+  const { fields } = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_MS;
 }
 
@@ -167,9 +173,8 @@ function devServerPid(): number | undefined {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === process.pid && stat.includes('(temporal')) return Number(entry);
+      const { command, fields } = statFields(entry);
+      if (Number(fields[1]) === process.pid && command.startsWith('temporal')) return Number(entry);
     } catch {
       // the process ended while we looked
     }

@@ -144,7 +144,7 @@ async function main(): Promise<void> {
       console.log(
         `  our CPU per notification: webhook ${ours('webhook', 'http').toFixed(2)} ms, raw ` +
           `${ours('raw', 'bench').toFixed(2)} ms (ratio ${(ours('raw', 'bench') / ours('webhook', 'http')).toFixed(2)}, ` +
-          `what the throughput ratio would be with Alipay's client on another machine)`,
+          `about the throughput ratio once Alipay's client is not on this machine)`,
       );
     console.log(`  rounds' ratios        ${ratios.map((ratio) => ratio.toFixed(2)).join(' ')}`);
     console.log(`  ${verdict(webhookRate / rawRate, 0.8)}`);

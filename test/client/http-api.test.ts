@@ -130,14 +130,7 @@ describe('service API input', () => {
     expect((await env.request('POST', '/red-packets/NOSUCHPACKET/refund')).status).toBe(404);
     expect((await env.request('GET', '/nothing-here')).status).toBe(404);
 
-    const { authNo, outOrderNo } = await env.fund(100);
-    await env.request('POST', '/red-packets', {
-      authNo,
-      outOrderNo,
-      amount: '1.00',
-      split: 'claimant',
-      ttlSeconds: 600,
-    });
+    const { authNo } = await env.openPacket({ amount: '1.00', split: 'claimant', ttlSeconds: 600 });
     const refused = await env.request('POST', `/red-packets/${authNo}/claims`, {
       claimId: 'big',
       payeeUserId: '2088000000000001',
@@ -154,14 +147,7 @@ describe('service API input', () => {
   });
 
   it('a burst of 300 concurrent claims on one packet returns no error to any claimant', async () => {
-    const { authNo, outOrderNo } = await env.fund(200_00);
-    await env.request('POST', '/red-packets', {
-      authNo,
-      outOrderNo,
-      amount: '200.00',
-      shares: 200,
-      ttlSeconds: 600,
-    });
+    const { authNo } = await env.openPacket({ amount: '200.00', shares: 200, ttlSeconds: 600 });
     const responses = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
         env.request('POST', `/red-packets/${authNo}/claims`, {
@@ -231,14 +217,7 @@ describe('notify webhook', () => {
   });
 
   it('finds the packet by our out_request_no when auth_no is absent, and acknowledges late retries', async () => {
-    const { authNo, outOrderNo } = await env.fund(500);
-    await env.request('POST', '/red-packets', {
-      authNo,
-      outOrderNo,
-      amount: '5.00',
-      split: 'claimant',
-      ttlSeconds: 600,
-    });
+    const { authNo } = await env.openPacket({ amount: '5.00', split: 'claimant', ttlSeconds: 600 });
     await env.request('POST', `/red-packets/${authNo}/refund`);
     const done = await eventually(
       () => env.request('GET', `/red-packets/${authNo}`),

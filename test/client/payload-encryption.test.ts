@@ -40,15 +40,7 @@ async function runLifecycle(
   payeeLogonId: string,
   payeeUserId: string,
 ): Promise<{ authNo: string; raw: Buffer }> {
-  const { authNo, outOrderNo } = await env.fund(300);
-  await env.request('POST', '/red-packets', {
-    authNo,
-    outOrderNo,
-    amount: '3.00',
-    shares: 3,
-    split: 'fixed',
-    ttlSeconds: 600,
-  });
+  const { authNo } = await env.openPacket({ amount: '3.00', shares: 3, split: 'fixed', ttlSeconds: 600 });
   await env.request('POST', `/red-packets/${authNo}/claims`, { claimId: 'p1', payeeLogonId });
   await env.request('POST', `/red-packets/${authNo}/claims`, { claimId: 'p2', payeeUserId });
   await env.request('POST', `/red-packets/${authNo}/refund`);

@@ -32,18 +32,8 @@ afterAll(async () => {
 
 describe('Temporal outage during a notification', () => {
   it('answers 5xx while Temporal is down and delivers the same notification after it is back', async () => {
-    const { authNo, outOrderNo } = await env.fund(500);
-    expect(
-      (
-        await env.request('POST', '/red-packets', {
-          authNo,
-          outOrderNo,
-          amount: '5.00',
-          split: 'claimant',
-          ttlSeconds: 3600,
-        })
-      ).status,
-    ).toBe(201);
+    const { authNo, status } = await env.openPacket({ amount: '5.00', split: 'claimant', ttlSeconds: 3600 });
+    expect(status).toBe(201);
     await env.request('POST', `/red-packets/${authNo}/claims`, {
       claimId: 'c',
       payeeUserId: '2088000000000005',

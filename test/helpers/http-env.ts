@@ -6,8 +6,10 @@ import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { AlipayGateway } from '../../alipay/gateway';
+import { parseAmount } from '../../alipay/money';
 import { buildApp } from '../../client/http/app';
 import { createMetrics, type Metrics } from '../../client/http/metrics';
+import type { CreateBody } from '../../client/http/red-packet-requests';
 import { createRedPacketClient } from '../../client/red-packet-client';
 import { createWorker } from '../../worker/create-worker';
 import type { RunningSandbox, SandboxOptions } from '../../sandbox/server';
@@ -22,6 +24,10 @@ export interface HttpEnv {
   metrics: Metrics;
   /** Funds a packet in the sandbox (as the payer's pay call would) and returns its auth_no. */
   fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string }>;
+  /** Funds a packet of `amount` and creates it through `POST /red-packets`; throws unless 201. */
+  openPacket(
+    body: Omit<CreateBody, 'authNo' | 'outOrderNo'>,
+  ): Promise<{ authNo: string; outOrderNo: string; status: number }>;
   request(
     method: string,
     path: string,
@@ -62,27 +68,38 @@ export async function startHttpEnv(
   });
   const running = worker.run();
 
+  const fund: HttpEnv['fund'] = (totalFen) =>
+    payRedPacket(gateway, { totalFen, notifyUrl: `${url}/alipay/notify`, prefix: 'H' });
+  const request: HttpEnv['request'] = async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      json = { text };
+    }
+    return { status: response.status, json };
+  };
+
   return {
     app,
     url,
     sandbox,
     gateway,
     metrics,
-    fund: (totalFen) => payRedPacket(gateway, { totalFen, notifyUrl: `${url}/alipay/notify`, prefix: 'H' }),
-    async request(method, path, body) {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      let json: Record<string, unknown> = {};
-      try {
-        json = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        json = { text };
-      }
-      return { status: response.status, json };
+    fund,
+    request,
+    async openPacket(body) {
+      const funded = await fund(parseAmount(body.amount));
+      const created = await request('POST', '/red-packets', { ...funded, ...body });
+      if (created.status !== 201)
+        throw new Error(`create: HTTP ${created.status} ${JSON.stringify(created.json)}`);
+      return { ...funded, status: created.status };
     },
     async close() {
       worker.shutdown();

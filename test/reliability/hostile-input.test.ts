@@ -13,15 +13,7 @@ let authNo: string;
 beforeAll(async () => {
   temporal = await connectToDevServer();
   env = await startHttpEnv(temporal.nativeConnection);
-  const funded = await env.fund(1000);
-  authNo = funded.authNo;
-  await env.request('POST', '/red-packets', {
-    authNo,
-    outOrderNo: funded.outOrderNo,
-    amount: '10.00',
-    split: 'claimant',
-    ttlSeconds: 3600,
-  });
+  ({ authNo } = await env.openPacket({ amount: '10.00', split: 'claimant', ttlSeconds: 3600 }));
   await env.request('POST', `/red-packets/${authNo}/claims`, {
     claimId: 'real',
     payeeUserId: '2088000000000001',

@@ -10,10 +10,7 @@ async function main(): Promise<void> {
     console.log('cost per lifecycle (claims, expiry, refund, notification, completion)');
     console.log('  claims  actions  2k+5  events  history bytes  actions by kind');
     for (const claims of [0, 1, 10, 100]) {
-      const { authNo, outOrderNo } = await env.fund(100_000);
-      await env.packets.createRedPacket({
-        authNo,
-        outOrderNo,
+      const authNo = await env.openPacket({
         totalFen: 100_000,
         split: 'fixed',
         shares: claims + 1,

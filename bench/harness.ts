@@ -14,7 +14,7 @@ import { parseAmount } from '../alipay/money';
 import { createRedPacketClient, type RedPacketClient } from '../client/red-packet-client';
 import { connectClient } from '../client/temporal-connection';
 import { ensureSandboxKeys, type SandboxKeys } from '../sandbox/key-files';
-import { SEARCH_ATTRIBUTES } from '../workflows/messages';
+import { SEARCH_ATTRIBUTES, type RedPacketInput } from '../workflows/messages';
 import { devServerExecutable } from '../test/harness/server-executables';
 import { payRedPacket } from '../test/helpers/pay';
 import { freePort } from '../test/helpers/ports';
@@ -38,6 +38,8 @@ export interface BenchEnv {
   /** CPU milliseconds each part has used so far (Linux only; empty elsewhere). */
   cpuMs(): Record<string, number>;
   fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string }>;
+  /** Funds a packet and starts its lifecycle with the typed client; returns its auth_no. */
+  openPacket(packet: Omit<RedPacketInput, 'authNo' | 'outOrderNo'>): Promise<string>;
   ledger(authNo: string): Promise<SandboxLedger>;
   close(): Promise<void>;
 }
@@ -115,9 +117,12 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   });
   // Baselines send from a client connected the way the HTTP server connects: the same client.
   const client = await connectClient(address, 'default');
+  const packets = createRedPacketClient(client, taskQueue);
+  const fund: BenchEnv['fund'] = (totalFen) =>
+    payRedPacket(merchant, { totalFen, notifyUrl: `${apiUrl}/alipay/notify`, prefix: 'B' });
   return {
     client,
-    packets: createRedPacketClient(client, taskQueue),
+    packets,
     keys,
     apiUrl,
     taskQueue,
@@ -127,8 +132,12 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       http: http.pid,
       sandbox: sandbox.pid,
     }),
-    fund: (totalFen) =>
-      payRedPacket(merchant, { totalFen, notifyUrl: `${apiUrl}/alipay/notify`, prefix: 'B' }),
+    fund,
+    async openPacket(packet) {
+      const funded = await fund(packet.totalFen);
+      await packets.createRedPacket({ ...packet, ...funded });
+      return funded.authNo;
+    },
     async ledger(authNo) {
       const view = (await (await fetch(`${sandboxUrl}/sandbox/packets/${authNo}`)).json()) as Record<
         string,

@@ -19,17 +19,13 @@ const SENT = PER_ROUND * ROUNDS;
 type Sender = (first: number, count: number) => Promise<number>;
 
 function createPackets(env: BenchEnv): Promise<string[]> {
-  return pool(PACKETS, 10, async () => {
-    const { authNo, outOrderNo } = await env.fund(100);
-    await env.packets.createRedPacket({
-      authNo,
-      outOrderNo,
+  return pool(PACKETS, 10, () =>
+    env.openPacket({
       totalFen: 100,
       split: 'claimant',
       expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
-    return authNo;
-  });
+    }),
+  );
 }
 
 /** Alipay's side: a plain keep-alive HTTP client posting signed pay notifications (recorded, not acted on). */

@@ -20,6 +20,7 @@ export function refused(
     message: error.message,
     nonRetryable: true,
     details: [details],
+    cause: error,
   });
 }
 

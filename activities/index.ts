@@ -1,5 +1,6 @@
 // Activities over alipay/: disburse a claim, refund the remainder, query an operation.
 // Built by a factory over a configured gateway; the workflow types its proxy from the result.
+import { Context } from '@temporalio/activity';
 import type { AlipayTransport } from '../alipay/gateway';
 import { disburse, refund } from '../alipay/methods';
 import { findOperation, settleOperation } from './settle-operation';
@@ -44,16 +45,21 @@ export function createActivities(gateway: AlipayTransport, config: ActivityConfi
   return {
     async disburseClaim(input: DisburseClaimInput): Promise<OperationResult> {
       const key = { outOrderNo: input.outOrderNo, outRequestNo: input.outRequestNo };
-      const operation = await settleOperation(gateway, key, 'disburse', () =>
-        disburse(gateway, {
-          outOrderNo: input.outOrderNo,
-          deductAuthNo: input.authNo,
-          outRequestNo: input.outRequestNo,
-          orderTitle: input.title,
-          amount: input.amountFen,
-          payeeUserId: input.payeeUserId,
-          payeeLogonId: input.payeeLogonId,
-        }),
+      const operation = await settleOperation(
+        gateway,
+        key,
+        'disburse',
+        () =>
+          disburse(gateway, {
+            outOrderNo: input.outOrderNo,
+            deductAuthNo: input.authNo,
+            outRequestNo: input.outRequestNo,
+            orderTitle: input.title,
+            amount: input.amountFen,
+            payeeUserId: input.payeeUserId,
+            payeeLogonId: input.payeeLogonId,
+          }),
+        Context.current().info.attempt,
       );
       return { operationId: operation.operationId, amountFen: operation.amount, status: operation.status };
     },
@@ -61,17 +67,22 @@ export function createActivities(gateway: AlipayTransport, config: ActivityConfi
     async refundRemainder(input: RefundRemainderInput): Promise<OperationResult> {
       const key = { outOrderNo: input.payOutOrderNo, outRequestNo: input.outRequestNo };
       const notifyUrl = input.notifyUrl ?? config.notifyUrl;
-      const operation = await settleOperation(gateway, key, 'refund', () =>
-        refund(
-          gateway,
-          {
-            authNo: input.authNo,
-            outRequestNo: input.outRequestNo,
-            amount: input.amountFen,
-            remark: input.remark,
-          },
-          { notifyUrl },
-        ),
+      const operation = await settleOperation(
+        gateway,
+        key,
+        'refund',
+        () =>
+          refund(
+            gateway,
+            {
+              authNo: input.authNo,
+              outRequestNo: input.outRequestNo,
+              amount: input.amountFen,
+              remark: input.remark,
+            },
+            { notifyUrl },
+          ),
+        Context.current().info.attempt,
       );
       return { operationId: operation.operationId, amountFen: operation.amount, status: operation.status };
     },

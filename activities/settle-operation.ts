@@ -1,7 +1,6 @@
 // The one rule for money-moving calls: send with fixed request numbers; a transient failure is
 // retried (by Temporal) with the same numbers; once the outcome may be unknown, ask Alipay
 // (operation query) before anything else, never send new numbers.
-import { Context } from '@temporalio/activity';
 import { AlipayError } from '../alipay/errors';
 import type { AlipayTransport } from '../alipay/gateway';
 import { queryOperation, type FundOperation } from '../alipay/methods';
@@ -33,16 +32,18 @@ function settled(operation: FundOperation, what: string): FundOperation {
 }
 
 /**
- * Runs `send` at most once per attempt. On a retry (an earlier attempt may have reached Alipay)
- * it queries first. UNIQUE_VIOLATION and timeouts are resolved by query in the same attempt.
+ * Runs `send` at most once per attempt. On a retry (`attempt` > 1: an earlier attempt may have
+ * reached Alipay) it queries first. UNIQUE_VIOLATION and timeouts are resolved by query in the
+ * same attempt. A refusal is a non-retryable ApplicationFailure; anything else is to be retried.
  */
 export async function settleOperation(
   gateway: AlipayTransport,
   key: OperationKey,
   what: string,
   send: () => Promise<FundOperation>,
+  attempt: number,
 ): Promise<FundOperation> {
-  if (Context.current().info.attempt > 1) {
+  if (attempt > 1) {
     const earlier = await findOperation(gateway, key);
     if (earlier) return settled(earlier, what);
   }

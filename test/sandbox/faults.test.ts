@@ -1,7 +1,8 @@
 // Faults on demand: each one does what it says, and money is conserved through all of them.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure } from '@temporalio/activity';
+import { settleOperation } from '../../activities/settle-operation';
 import { agreementPay, disburse, queryOperation, refund, type FundOperation } from '../../alipay/methods';
-import { AlipayError } from '../../alipay/errors';
 import type { AlipayGateway } from '../../alipay/gateway';
 import type { RunningSandbox } from '../../sandbox/server';
 import { merchantGateway, startTestSandbox } from '../helpers/sandbox';
@@ -189,20 +190,16 @@ describe('a randomised run with faults on', () => {
       notify: { dropRate: 0.1, duplicateRate: 0.1, earlyRate: 0.1 },
     });
 
-    /** Sends the same request until it is settled: transient -> resend, ambiguous -> query. */
+    /** The activities' rule (`settleOperation`), retried as Temporal would; a refusal is rethrown as Alipay's error. */
     async function settle(
       send: () => Promise<FundOperation>,
       locate: { outOrderNo: string; outRequestNo: string },
     ) {
-      for (let attempt = 0; attempt < 50; attempt++) {
+      for (let attempt = 1; attempt <= 50; attempt++) {
         try {
-          return await send();
+          return await settleOperation(gateway, locate, 'operation', send, attempt);
         } catch (error) {
-          if (!(error instanceof AlipayError) || error.kind === 'permanent') throw error;
-          if (error.kind === 'ambiguous') {
-            const found = await queryOperation(gateway, locate).catch(() => undefined);
-            if (found) return found;
-          }
+          if (error instanceof ApplicationFailure && error.nonRetryable) throw error.cause;
         }
       }
       throw new Error('never settled');

@@ -1,37 +1,72 @@
-// `redpacket`: create, claim, status, refund and a demo, over the HTTP API of `npm start`.
+// `redpacket`: create, claim, status, refund and a demo over the service API of `npm start`, and
+// the API keys (`keys`). The key comes from REDPACKET_API_KEY, else the development key of `npm start`.
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AlipayGateway } from '../alipay/gateway';
 import { loadPrivateKey, loadPublicKey } from '../alipay/keys';
 import { agreementPay } from '../alipay/methods';
 import { parseAmount } from '../alipay/money';
+import { dataDirFrom, developmentKeyFiles } from '../config/data-dir';
+import { localNotifyUrl, readHttpConfig, readPort } from '../config/env';
+import { KEYS_USAGE, KeysUsageError, runKeysCommand } from './cli-keys';
 
-const USAGE = `redpacket <command> [options]   (talks to the HTTP API at $REDPACKET_API_URL, default http://localhost:3000)
+const USAGE = `redpacket <command> [options]
+  talks to the service API at $REDPACKET_API_URL (default http://127.0.0.1:$HTTP_PORT, port 3000)
+  with the key in $REDPACKET_API_KEY (default: the development key of \`npm start\` in $DATA_DIR/api-key)
 
   create --auth-no N --out-order-no O --amount 10.00 [--shares 5] [--split fixed|random|claimant] [--ttl-seconds 3600] [--title T]
   claim  --auth-no N --claim-id C (--payee-user-id 2088... | --payee-logon-id L) [--amount 1.00]
   status --auth-no N
   refund --auth-no N
   demo   [--amount 10.00] [--shares 5] [--ttl-seconds 10]
-         funds a packet in the embedded sandbox, claims part of it, lets it expire, prints the ledger`;
+         funds a packet in the embedded sandbox, claims part of it, lets it expire, prints the ledger
+${KEYS_USAGE}`;
 
-const apiUrl = (process.env.REDPACKET_API_URL ?? 'http://localhost:3000').replace(/\/$/, '');
-const uiUrl = (process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, '');
-const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+/** Where things are, from the same variables `npm start` reads; read when a command runs. */
+function endpoints() {
+  const http = readHttpConfig();
+  const env = process.env;
+  return {
+    api: (env.REDPACKET_API_URL?.trim() || `http://127.0.0.1:${http.api.port}`).replace(/\/$/, ''),
+    ui: (
+      env.TEMPORAL_UI_URL?.trim() || `http://localhost:${readPort(env, 'TEMPORAL_UI_PORT', 8233)}`
+    ).replace(/\/$/, ''),
+    namespace: env.TEMPORAL_NAMESPACE?.trim() || 'default',
+    sandbox: `http://127.0.0.1:${readPort(env, 'SANDBOX_PORT', 8090)}`,
+    notify: env.ALIPAY_NOTIFY_URL?.trim() || localNotifyUrl(http.webhook),
+  };
+}
 
 class CliError extends Error {}
 
+function apiKey(): string {
+  const fromEnv = process.env.REDPACKET_API_KEY?.trim();
+  if (fromEnv) return fromEnv;
+  const { tokenFile } = developmentKeyFiles(dataDirFrom());
+  try {
+    return readFileSync(tokenFile, 'utf8').trim();
+  } catch {
+    throw new CliError(
+      `no API key: set REDPACKET_API_KEY, or run \`npm start\` (it writes a development key to ${tokenFile})`,
+    );
+  }
+}
+
 async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   let response: Response;
+  const headers: Record<string, string> = { authorization: `Bearer ${apiKey()}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   try {
-    response = await fetch(`${apiUrl}${path}`, {
+    response = await fetch(`${endpoints().api}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new CliError(`cannot reach the API at ${apiUrl} (is \`npm start\` running? set REDPACKET_API_URL)`);
+    throw new CliError(
+      `cannot reach the API at ${endpoints().api} (is \`npm start\` running? set REDPACKET_API_URL)`,
+    );
   }
   const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (response.status >= 400) {
@@ -45,18 +80,19 @@ function print(json: unknown): void {
 }
 
 function workflowLink(authNo: string): string {
-  return `${uiUrl}/namespaces/${namespace}/workflows/red-packet-${authNo}`;
+  const { ui, namespace } = endpoints();
+  return `${ui}/namespaces/${namespace}/workflows/red-packet-${authNo}`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A merchant's pay call against the embedded sandbox, with the key files `npm start` wrote. */
 async function fundInSandbox(amount: string): Promise<{ authNo: string; outOrderNo: string }> {
-  const dir = join(resolve(process.env.DATA_DIR ?? '.data'), 'sandbox');
+  const dir = join(dataDirFrom(), 'sandbox');
   let gateway: AlipayGateway;
   try {
     gateway = new AlipayGateway({
-      gateway: `http://127.0.0.1:${process.env.SANDBOX_PORT ?? '8090'}/gateway.do`,
+      gateway: `${endpoints().sandbox}/gateway.do`,
       appId: process.env.SANDBOX_APP_ID || '2021000000000000',
       privateKey: loadPrivateKey(readFileSync(join(dir, 'app_private_key.pem'), 'utf8')),
       alipayPublicKey: loadPublicKey(readFileSync(join(dir, 'alipay_public_key.pem'), 'utf8')),
@@ -75,7 +111,8 @@ async function fundInSandbox(amount: string): Promise<{ authNo: string; outOrder
         amount: parseAmount(amount),
         payerUserId: '2088000000000001',
       },
-      { notifyUrl: `${apiUrl}/alipay/notify` },
+      // Alipay's own timeout refund of this pay is notified to the webhook listener.
+      { notifyUrl: endpoints().notify },
     );
     return { authNo: pay.authNo, outOrderNo };
   } finally {
@@ -123,9 +160,7 @@ async function demo(options: { amount: string; shares: number; ttlSeconds: numbe
   }
   console.log(`\n5. Final state: ${String(state.status)}`);
   print(state);
-  const sandboxLedger = await fetch(
-    `http://127.0.0.1:${process.env.SANDBOX_PORT ?? '8090'}/sandbox/packets/${authNo}`,
-  ).then((r) => r.json());
+  const sandboxLedger = await fetch(`${endpoints().sandbox}/sandbox/packets/${authNo}`).then((r) => r.json());
   console.log('   Sandbox ledger (funded = disbursed + refunded + balance):');
   print(sandboxLedger);
   console.log(`   Temporal UI: ${workflowLink(authNo)}`);
@@ -133,9 +168,12 @@ async function demo(options: { amount: string; shares: number; ttlSeconds: numbe
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
+    allowPositionals: command === 'keys',
     options: {
+      scopes: { type: 'string' },
+      name: { type: 'string' },
       'auth-no': { type: 'string' },
       'out-order-no': { type: 'string' },
       amount: { type: 'string' },
@@ -161,6 +199,11 @@ async function main(): Promise<void> {
     return Number(value);
   };
   switch (command) {
+    case 'keys':
+      return runKeysCommand(
+        { action: positionals[0], target: positionals[1], scopes: values.scopes, name: values.name },
+        { stdout: (line) => console.log(line), stderr: (line) => console.error(line) },
+      );
     case 'create':
       return print(
         await call('POST', '/red-packets', {
@@ -202,7 +245,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(
-    error instanceof CliError
+    error instanceof CliError || error instanceof KeysUsageError
       ? error.message
       : `redpacket: ${error instanceof Error ? error.message : String(error)}`,
   );

@@ -1,10 +1,12 @@
-// The production HTTP server: `npm run server`. Service API, Alipay webhook, metrics and (with
-// payload encryption on) the codec endpoint for the Temporal UI.
+// The production HTTP server: `npm run server`. Two listeners (SERVER_LISTENERS picks one or both):
+// the service API with API keys (red packets, metrics, the codec endpoint when payload encryption
+// is on) on HTTP_HOST:HTTP_PORT, and the Alipay webhook on WEBHOOK_HOST:WEBHOOK_PORT.
 import { payloadCodecFromEnv } from '../codec/key-files';
 import { readAlipayVerifier } from '../config/alipay';
 import { readHttpConfig, readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { buildApp, LISTEN_BACKLOG } from './http/app';
+import { ApiKeyStore } from './http/api-key-store';
+import { startListeners } from './http/listeners';
 import { createRedPacketClient } from './red-packet-client';
 import { connectClient } from './temporal-connection';
 
@@ -15,11 +17,24 @@ async function main(): Promise<void> {
   const http = readHttpConfig();
   const alipay = readAlipayVerifier();
   const codec = payloadCodecFromEnv();
+  let keys: ApiKeyStore | undefined;
+  if (http.run.api) {
+    if (!http.apiKeysFile)
+      throw new ConfigError(
+        'API_KEYS_FILE',
+        'required for the API listener (mint a key with `npm run -s redpacket -- keys create --scopes ...`)',
+      );
+    keys = new ApiKeyStore(http.apiKeysFile, {
+      onReloadError: (problem) => console.error(`server: ${problem}`),
+    });
+  }
   const temporal = await connectClient(temporalConfig.address, temporalConfig.namespace, codec);
-  const app = await buildApp({
+  const listeners = await startListeners({
+    config: http,
     temporal,
     packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
     alipay,
+    keys,
     settings: { refundNotifyWaitMs: http.refundNotifyWaitMs },
     codec: codec && {
       codec,
@@ -27,9 +42,11 @@ async function main(): Promise<void> {
     },
     logger: true,
   });
-  await app.listen({ port: http.port, host: http.host, backlog: LISTEN_BACKLOG });
+  if (listeners.api) console.log(`server: service API on ${listeners.api.url}`);
+  if (listeners.webhook) console.log(`server: Alipay webhook on ${listeners.webhook.url}/alipay/notify`);
   const stop = (): void => {
-    void app
+    keys?.close();
+    void listeners
       .close()
       .then(() => temporal.connection.close())
       .then(() => process.exit(0));

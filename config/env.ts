@@ -11,9 +11,32 @@ export interface TemporalConfig {
   taskQueue: string;
 }
 
-export interface HttpConfig {
-  port: number;
+export interface ListenerLimits {
+  /** Requests a second: per API key on the API listener, per client address on the webhook. */
+  ratePerSecond: number;
+  /** A request must arrive whole within this (a body trickled byte by byte is cut). */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = { ratePerSecond: 1000, requestTimeoutMs: 30_000 };
+
+export interface Listener {
   host: string;
+  port: number;
+  limits: ListenerLimits;
+}
+
+export interface HttpConfig {
+  /** The service API: the merchant's services, with API keys. */
+  api: Listener;
+  /** The Alipay webhook: /alipay/notify and /healthz, nothing else. */
+  webhook: Listener;
+  /** Which listeners this process runs (SERVER_LISTENERS: `api`, `webhook` or both). */
+  run: { api: boolean; webhook: boolean };
+  /** API_KEYS_FILE: hashes of the API keys; unset means "none configured". */
+  apiKeysFile: string | undefined;
+  /** TRUST_PROXY: proxies whose X-Forwarded-For names the client. */
+  trustProxy: string | undefined;
   /** How long a new packet waits for its refund notification before asking Alipay. */
   refundNotifyWaitMs: number;
 }
@@ -45,19 +68,59 @@ export function readTemporalConfig(env: Env = process.env): TemporalConfig {
   };
 }
 
+function readHost(env: Env, name: string): string {
+  const host = optional(env, name) ?? '127.0.0.1';
+  if (!/^[0-9A-Za-z.:-]{1,253}$/.test(host)) {
+    throw new ConfigError(name, `expected an address or host name to listen on, got ${JSON.stringify(host)}`);
+  }
+  return host;
+}
+
+function readListeners(env: Env): HttpConfig['run'] {
+  const raw = optional(env, 'SERVER_LISTENERS') ?? 'api,webhook';
+  const names = raw.split(',').map((name) => name.trim());
+  if (names.length === 0 || !names.every((name) => name === 'api' || name === 'webhook')) {
+    throw new ConfigError(
+      'SERVER_LISTENERS',
+      `expected api, webhook or api,webhook, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return { api: names.includes('api'), webhook: names.includes('webhook') };
+}
+
 export function readHttpConfig(env: Env = process.env): HttpConfig {
+  const requestTimeoutMs =
+    readWholeNumber(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', DEFAULT_LISTENER_LIMITS.requestTimeoutMs / 1000) *
+    1000;
+  const listener = (prefix: 'HTTP' | 'WEBHOOK', port: number, rateVariable: string): Listener => ({
+    host: readHost(env, `${prefix}_HOST`),
+    port: readPort(env, `${prefix}_PORT`, port),
+    limits: {
+      ratePerSecond: readWholeNumber(env, rateVariable, DEFAULT_LISTENER_LIMITS.ratePerSecond),
+      requestTimeoutMs,
+    },
+  });
   return {
-    port: readPort(env, 'HTTP_PORT', 3000),
-    host: optional(env, 'HTTP_HOST') ?? '0.0.0.0',
-    refundNotifyWaitMs: readSeconds(env, 'REFUND_NOTIFY_WAIT_SECONDS', 600) * 1000,
+    api: listener('HTTP', 3000, 'API_RATE_LIMIT'),
+    webhook: listener('WEBHOOK', 3001, 'WEBHOOK_RATE_LIMIT'),
+    run: readListeners(env),
+    apiKeysFile: optional(env, 'API_KEYS_FILE'),
+    trustProxy: optional(env, 'TRUST_PROXY'),
+    refundNotifyWaitMs: readWholeNumber(env, 'REFUND_NOTIFY_WAIT_SECONDS', 600) * 1000,
   };
 }
 
-function readSeconds(env: Env, name: string, fallback: number): number {
+/** Where Alipay reaches a webhook listener on this machine (0.0.0.0 and :: listen on loopback too). */
+export function localNotifyUrl(webhook: Pick<Listener, 'host' | 'port'>): string {
+  const host = webhook.host === '0.0.0.0' || webhook.host === '::' ? '127.0.0.1' : webhook.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${webhook.port}/alipay/notify`;
+}
+
+function readWholeNumber(env: Env, name: string, fallback: number): number {
   const raw = optional(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d{1,6}$/.test(raw) || Number(raw) < 1) {
-    throw new ConfigError(name, `expected a whole number of seconds from 1, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(name, `expected a whole number from 1, got ${JSON.stringify(raw)}`);
   }
   return Number(raw);
 }

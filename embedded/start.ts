@@ -1,21 +1,24 @@
 // `npm start`: the whole product on one machine. Without TEMPORAL_ADDRESS it runs the Temporal
 // dev server (UI included, SQLite under .data/); without ALIPAY_GATEWAY the sandbox gateway;
 // then the worker and the HTTP server, whose webhook receives the refund notifications.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AlipayGateway } from '../alipay/gateway';
 import { payloadCodecFromEnv } from '../codec/key-files';
 import { readAlipayConfig, type AlipayConfig } from '../config/alipay';
-import { readHttpConfig, readPort, readTemporalConfig } from '../config/env';
+import { dataDirFrom } from '../config/data-dir';
+import { localNotifyUrl, readHttpConfig, readPort, readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { buildApp, LISTEN_BACKLOG } from '../client/http/app';
+import { ApiKeyStore } from '../client/http/api-key-store';
+import { startListeners } from '../client/http/listeners';
 import { createRedPacketClient } from '../client/red-packet-client';
 import { connectClient } from '../client/temporal-connection';
 import { startSandbox } from '../sandbox/server';
 import { connectTemporal } from '../config/temporal-connection';
 import { createWorker } from '../worker/create-worker';
+import { ensureDevelopmentKey } from './development-key';
 import { startDevServer, type RunningDevServer } from './dev-server';
-import { PROJECT_ROOT, resolveTemporalCli } from './temporal-binaries';
+import { resolveTemporalCli } from './temporal-binaries';
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -57,12 +60,16 @@ async function main(): Promise<void> {
   const httpConfig = readHttpConfig();
   const realAlipay = readAlipayConfig();
   const sandboxPort = readPort(process.env, 'SANDBOX_PORT', 8090);
-  const dataDir = resolve(PROJECT_ROOT, process.env.DATA_DIR ?? '.data');
-  const ownNotifyUrl = `http://127.0.0.1:${httpConfig.port}/alipay/notify`;
+  const dataDir = dataDirFrom();
+  const ownNotifyUrl = localNotifyUrl(httpConfig.webhook);
   const payloadCodec = payloadCodecFromEnv();
+  const developmentKey = httpConfig.apiKeysFile ? undefined : ensureDevelopmentKey(dataDir);
+  const keys = new ApiKeyStore(httpConfig.apiKeysFile ?? developmentKey!.keysFile, {
+    onReloadError: (problem) => say(`warning: ${problem}`),
+  });
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 
-  const stack: Array<() => Promise<void>> = [];
+  const stack: Array<() => Promise<void>> = [async () => keys.close()];
   const shutdown = async (): Promise<void> => {
     for (const step of stack.reverse())
       await step().catch((error: unknown) => say(`shutdown: ${String(error)}`));
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
       : await startEmbeddedTemporal(
           temporalConfig.namespace,
           dataDir,
-          payloadCodec && `http://localhost:${httpConfig.port}/codec`,
+          payloadCodec && `http://localhost:${httpConfig.api.port}/codec`,
         );
     if (devServer) stack.push(() => devServer.stop());
     const address = temporalConfig.address ?? devServer!.address;
@@ -122,23 +129,34 @@ async function main(): Promise<void> {
       await workerRun;
     });
 
-    const app = await buildApp({
+    const listeners = await startListeners({
+      config: httpConfig,
       temporal,
       packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
       alipay: { appId: alipay.appId, alipayPublicKey: alipay.alipayPublicKey },
+      keys,
       settings: { notifyUrl, refundNotifyWaitMs: httpConfig.refundNotifyWaitMs },
       codec: payloadCodec && {
         codec: payloadCodec,
         allowedOrigin: devServer?.uiUrl ?? 'http://localhost:8233',
       },
     });
-    await app.listen({ port: httpConfig.port, host: httpConfig.host, backlog: LISTEN_BACKLOG });
-    stack.push(() => app.close());
+    stack.push(() => listeners.close());
 
     say('');
     say('Red packets is running:');
-    say(`  HTTP API        http://localhost:${httpConfig.port}  (health: /healthz, metrics: /metrics)`);
-    say(`  Alipay webhook  ${notifyUrl}`);
+    if (listeners.api) {
+      say(
+        `  HTTP API        ${listeners.api.url}  (health: /healthz, metrics: /metrics; Authorization: Bearer <key>)`,
+      );
+      say(
+        developmentKey
+          ? `  API key         ${developmentKey.tokenFile}  (development key, every scope${developmentKey.created ? ', new' : ''})`
+          : `  API keys        ${httpConfig.apiKeysFile}`,
+      );
+    }
+    if (listeners.webhook) say(`  Alipay webhook  ${listeners.webhook.url}/alipay/notify`);
+    if (notifyUrl !== ownNotifyUrl) say(`  Alipay notifies ${notifyUrl}`);
     if (sandboxUrl) {
       say(`  Alipay sandbox  ${sandboxUrl}/gateway.do  (ledger: ${sandboxUrl}/sandbox/packets/<authNo>)`);
     } else {

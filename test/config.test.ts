@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTemporalSecurity } from '../config/temporal-security';
-import { readHttpConfig, readTemporalConfig } from '../config/env';
+import { localNotifyUrl, readHttpConfig, readTemporalConfig } from '../config/env';
 
 describe('environment config', () => {
   it('applies the documented defaults', () => {
@@ -12,7 +12,50 @@ describe('environment config', () => {
       namespace: 'default',
       taskQueue: 'red-packets',
     });
-    expect(readHttpConfig({}).port).toBe(3000);
+    const http = readHttpConfig({});
+    expect(http.api).toMatchObject({ host: '127.0.0.1', port: 3000 });
+    expect(http.webhook).toMatchObject({ host: '127.0.0.1', port: 3001 });
+    expect(http.run).toEqual({ api: true, webhook: true });
+    expect(http.api.limits).toEqual({ ratePerSecond: 1000, requestTimeoutMs: 30_000 });
+    expect(http.apiKeysFile).toBeUndefined();
+    expect(localNotifyUrl(http.webhook)).toBe('http://127.0.0.1:3001/alipay/notify');
+  });
+
+  it('reads the listeners, their limits and which ones run', () => {
+    const http = readHttpConfig({
+      HTTP_HOST: '10.0.0.5',
+      HTTP_PORT: '8000',
+      WEBHOOK_HOST: '0.0.0.0',
+      WEBHOOK_PORT: '8001',
+      SERVER_LISTENERS: 'webhook',
+      API_RATE_LIMIT: '50',
+      WEBHOOK_RATE_LIMIT: '20',
+      HTTP_REQUEST_TIMEOUT_SECONDS: '5',
+      API_KEYS_FILE: '/etc/red-packets/api-keys.json',
+    });
+    expect(http.api).toEqual({
+      host: '10.0.0.5',
+      port: 8000,
+      limits: { ratePerSecond: 50, requestTimeoutMs: 5000 },
+    });
+    expect(http.webhook).toEqual({
+      host: '0.0.0.0',
+      port: 8001,
+      limits: { ratePerSecond: 20, requestTimeoutMs: 5000 },
+    });
+    expect(http.run).toEqual({ api: false, webhook: true });
+    expect(http.apiKeysFile).toBe('/etc/red-packets/api-keys.json');
+    expect(localNotifyUrl(http.webhook)).toBe('http://127.0.0.1:8001/alipay/notify');
+  });
+
+  it.each([
+    [{ SERVER_LISTENERS: 'api,admin' }, /^SERVER_LISTENERS: expected api, webhook or api,webhook/],
+    [{ WEBHOOK_PORT: '70000' }, /^WEBHOOK_PORT: expected a port number/],
+    [{ WEBHOOK_HOST: 'a host' }, /^WEBHOOK_HOST: expected an address/],
+    [{ API_RATE_LIMIT: '0' }, /^API_RATE_LIMIT: expected a whole number from 1/],
+    [{ HTTP_REQUEST_TIMEOUT_SECONDS: 'soon' }, /^HTTP_REQUEST_TIMEOUT_SECONDS: expected a whole number/],
+  ])('rejects %o naming the variable', (env, expected) => {
+    expect(() => readHttpConfig(env)).toThrow(expected);
   });
 
   it('reads explicit values', () => {

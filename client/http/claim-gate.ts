@@ -6,7 +6,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_CLAIM_BATCH, type ClaimOutcome, type ClaimRequest } from '../../workflows/messages';
 
 export const IN_FLIGHT_PER_PACKET = 8;
+/** Claims waiting in one process, across packets; past it a claim is refused at once (retryable). */
+export const MAX_WAITING_CLAIMS = 20_000;
 const RETRIES = 8;
+
+export class ClaimGateFullError extends Error {
+  constructor(max: number) {
+    super(`more than ${max} claims are waiting in this server; retry shortly`);
+    this.name = 'ClaimGateFullError';
+  }
+}
 
 export function isResourceExhausted(error: unknown): boolean {
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
@@ -26,14 +35,20 @@ export type SubmitBatch = (authNo: string, requests: ClaimRequest[]) => Promise<
 
 export class ClaimGate {
   private readonly packets = new Map<string, { inFlight: number; queue: Waiting[] }>();
+  private waiting = 0;
 
-  constructor(private readonly submitBatch: SubmitBatch) {}
+  constructor(
+    private readonly submitBatch: SubmitBatch,
+    private readonly maxWaiting = MAX_WAITING_CLAIMS,
+  ) {}
 
   claim(authNo: string, request: ClaimRequest): Promise<ClaimOutcome> {
+    if (this.waiting >= this.maxWaiting) return Promise.reject(new ClaimGateFullError(this.maxWaiting));
     return new Promise((resolve, reject) => {
       const packet = this.packets.get(authNo) ?? { inFlight: 0, queue: [] };
       this.packets.set(authNo, packet);
       packet.queue.push({ request, resolve, reject });
+      this.waiting += 1;
       this.pump(authNo);
     });
   }
@@ -56,6 +71,7 @@ export class ClaimGate {
         )
         .finally(() => {
           packet.inFlight -= 1;
+          this.waiting -= batch.length;
           if (packet.inFlight === 0 && packet.queue.length === 0) this.packets.delete(authNo);
           else this.pump(authNo);
         });

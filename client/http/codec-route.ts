@@ -36,9 +36,9 @@ function toJson(payload: Payload): JsonPayload {
   };
 }
 
+// The Temporal CLI sends `{}` for a call without arguments: no `payloads` is an empty list.
 const body = {
   type: 'object',
-  required: ['payloads'],
   properties: { payloads: { type: 'array', maxItems: 1000, items: { type: 'object' } } },
 } as const;
 
@@ -52,15 +52,18 @@ export function registerCodecRoutes(app: FastifyInstance, options: CodecRouteOpt
       .header('vary', 'origin');
 
   for (const direction of ['encode', 'decode'] as const) {
-    app.options(`/codec/${direction}`, async (_request, reply) => cors(reply).code(204).send());
-    app.post<{ Body: { payloads: JsonPayload[] } }>(
+    // A browser's preflight carries no credentials: it learns only which headers it may send.
+    app.options(`/codec/${direction}`, { config: { access: 'public' } }, async (_request, reply) =>
+      cors(reply).code(204).send(),
+    );
+    app.post<{ Body: { payloads?: JsonPayload[] } }>(
       `/codec/${direction}`,
-      { schema: { body } },
+      { schema: { body }, config: { access: 'codec' } },
       async (request, reply) => {
         cors(reply);
         let payloads: Payload[];
         try {
-          payloads = await options.codec[direction](request.body.payloads.map(fromJson));
+          payloads = await options.codec[direction]((request.body.payloads ?? []).map(fromJson));
         } catch (error) {
           throw new HttpError(
             400,

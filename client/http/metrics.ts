@@ -34,9 +34,7 @@ export class Counter<Name extends string> {
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
     for (const { labels, value } of this.values.values()) {
-      const rendered = this.labelNames
-        .map((label) => `${label}="${escapeLabel(labels[label])}"`)
-        .join(',');
+      const rendered = this.labelNames.map((label) => `${label}="${escapeLabel(labels[label])}"`).join(',');
       lines.push(`${this.name}${rendered ? `{${rendered}}` : ''} ${value}`);
     }
     return lines.join('\n');

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseFormEncoded } from '../../alipay/notify';
 import { handleAlipayNotification, type NotifyDeps } from '../alipay-notify';
+import { BoundedIdSet } from './bounded-id-set';
 import type { Metrics } from './metrics';
 
 const STATUS = {
@@ -13,8 +14,11 @@ const STATUS = {
   'temporal-unavailable': 503,
 } as const;
 
+/** Notify ids already logged as unknown; the oldest is forgotten past this many (logged again at worst). */
+export const UNKNOWN_LOGGED_MAX = 10_000;
+
 export function registerNotifyRoute(app: FastifyInstance, deps: NotifyDeps & { metrics: Metrics }): void {
-  const unknownLogged = new Set<string>();
+  const unknownLogged = new BoundedIdSet(UNKNOWN_LOGGED_MAX);
 
   const handle = async (raw: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     let params: Record<string, string>;
@@ -30,8 +34,7 @@ export function registerNotifyRoute(app: FastifyInstance, deps: NotifyDeps & { m
       request.log.warn({ reason: outcome.reason }, 'alipay notification rejected');
     if (outcome.kind === 'temporal-unavailable')
       request.log.error({ error: outcome.error }, 'alipay notification not delivered');
-    if (outcome.kind === 'unknown-packet' && !unknownLogged.has(outcome.notification.notifyId)) {
-      unknownLogged.add(outcome.notification.notifyId);
+    if (outcome.kind === 'unknown-packet' && unknownLogged.add(outcome.notification.notifyId)) {
       request.log.warn(
         { notifyId: outcome.notification.notifyId, authNo: outcome.notification.authNo },
         'verified alipay notification for an unknown red packet; not acknowledged',
@@ -44,14 +47,16 @@ export function registerNotifyRoute(app: FastifyInstance, deps: NotifyDeps & { m
       .send(status === 200 ? 'success' : 'fail');
   };
 
-  app.post('/alipay/notify', async (request, reply) => {
+  // Alipay authenticates by signature: the route is open, the handler verifies every request.
+  const config = { access: 'public' } as const;
+  app.post('/alipay/notify', { config }, async (request, reply) => {
     if (!request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
       deps.metrics.notifications.inc({ outcome: 'malformed' });
       return reply.code(415).type('text/plain').send('fail');
     }
     return handle(typeof request.body === 'string' ? request.body : '', request, reply);
   });
-  app.get('/alipay/notify', async (request, reply) =>
+  app.get('/alipay/notify', { config }, async (request, reply) =>
     handle(request.raw.url?.split('?')[1] ?? '', request, reply),
   );
 }

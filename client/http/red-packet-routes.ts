@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatFen } from '../../alipay/money';
 import { workflowIdFor } from '../../workflows/messages';
 import { RedPacketConflictError, type RedPacketClient } from '../red-packet-client';
-import { ClaimGate } from './claim-gate';
+import { ClaimGate, ClaimGateFullError } from './claim-gate';
 import { HttpError } from './errors';
 import type { Metrics } from './metrics';
 import {
@@ -45,27 +45,37 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
   const { packets, metrics } = deps;
   const gate = new ClaimGate((authNo, requests) => packets.claimMany(authNo, requests));
 
-  app.post<{ Body: CreateBody }>('/red-packets', { schema: { body: createBody } }, async (request, reply) => {
-    const input = toRedPacketInput(request.body, deps.now?.() ?? new Date(), deps.settings);
-    try {
-      const { workflowId, created } = await packets.createRedPacket(input, fingerprint(request.body));
-      const status = created
-        ? 'OPEN'
-        : ((await packets.getState(input.authNo).catch(() => undefined))?.status ?? 'COMPLETED');
-      return reply.code(created ? 201 : 200).send({ workflowId, authNo: input.authNo, status });
-    } catch (error) {
-      if (error instanceof RedPacketConflictError) throw new HttpError(409, error.message, 'authNo');
-      throw error;
-    }
-  });
+  app.post<{ Body: CreateBody }>(
+    '/red-packets',
+    { schema: { body: createBody }, config: { access: 'packets:create' } },
+    async (request, reply) => {
+      const input = toRedPacketInput(request.body, deps.now?.() ?? new Date(), deps.settings);
+      try {
+        const { workflowId, created } = await packets.createRedPacket(input, fingerprint(request.body));
+        const status = created
+          ? 'OPEN'
+          : ((await packets.getState(input.authNo).catch(() => undefined))?.status ?? 'COMPLETED');
+        return reply.code(created ? 201 : 200).send({ workflowId, authNo: input.authNo, status });
+      } catch (error) {
+        if (error instanceof RedPacketConflictError) throw new HttpError(409, error.message, 'authNo');
+        throw error;
+      }
+    },
+  );
 
   app.post<{ Params: AuthNoParams; Body: ClaimBody }>(
     '/red-packets/:authNo/claims',
-    { schema: { params: authNoParams, body: claimBody } },
+    { schema: { params: authNoParams, body: claimBody }, config: { access: 'packets:claim' } },
     async (request, reply) => {
       const { authNo } = request.params;
       const claim = toClaimRequest(request.body);
-      const outcome = await orNotFound(authNo, () => gate.claim(authNo, claim));
+      let outcome;
+      try {
+        outcome = await orNotFound(authNo, () => gate.claim(authNo, claim));
+      } catch (error) {
+        if (!(error instanceof ClaimGateFullError)) throw error;
+        return reply.code(503).header('retry-after', '1').send({ error: error.message });
+      }
       metrics.claims.inc({ result: outcome.accepted ? 'accepted' : outcome.reason });
       if (!outcome.accepted)
         return reply.code(409).send({ error: `claim refused: ${outcome.reason}`, reason: outcome.reason });
@@ -80,7 +90,7 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
 
   app.get<{ Params: AuthNoParams }>(
     '/red-packets/:authNo',
-    { schema: { params: authNoParams } },
+    { schema: { params: authNoParams }, config: { access: 'packets:read' } },
     async (request) => {
       const { authNo } = request.params;
       return stateResponse(await orNotFound(authNo, () => packets.getState(authNo)));
@@ -89,7 +99,7 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
 
   app.post<{ Params: AuthNoParams }>(
     '/red-packets/:authNo/refund',
-    { schema: { params: authNoParams } },
+    { schema: { params: authNoParams }, config: { access: 'packets:close' } },
     async (request, reply) => {
       const { authNo } = request.params;
       await orNotFound(authNo, () => packets.closeNow(authNo));

@@ -24,7 +24,7 @@ function signedForm(fields: Record<string, string>, key = env.sandbox.keys.alipa
 }
 
 async function postNotify(body: string, contentType = 'application/x-www-form-urlencoded') {
-  const response = await fetch(`${env.url}/alipay/notify`, {
+  const response = await fetch(`${env.webhookUrl}/alipay/notify`, {
     method: 'POST',
     headers: { 'content-type': contentType },
     body,
@@ -182,7 +182,7 @@ describe('notify webhook', () => {
       '&notify_time=2017-02-16 21:46:15&sign_type=RSA2&sign=WcO+t3D8Kg71dTlKwN7r9PzUOXeaBJwp8/FOuSxcuSkX' +
       '&auth_no=null&out_order_no=null&operation_id=null&out_request_no=null&operation_type=null&amount=null' +
       '&status=null&gmt_create=null&gmt_trans=null&payer_logon_id=null&payer_user_id=null';
-    const response = await fetch(`${env.url}${seed.replace(/ /g, '%20')}`);
+    const response = await fetch(`${env.webhookUrl}${seed.replace(/ /g, '%20')}`);
     expect(response.status).toBe(400);
     expect(await response.text()).toBe('fail');
     expect(env.metrics.notifications.get({ outcome: 'delivered' })).toBe(before);
@@ -248,7 +248,7 @@ describe('notify webhook', () => {
     };
     expect(await postNotify(signedForm(fields))).toEqual({ status: 404, text: 'fail' });
     expect(env.metrics.notifications.get({ outcome: 'unknown-packet' })).toBeGreaterThanOrEqual(1);
-    const metrics = await (await fetch(`${env.url}/metrics`)).text();
+    const metrics = (await env.request('GET', '/metrics')).json.text as string;
     expect(metrics).toMatch(/redpacket_alipay_notifications_total\{outcome="unknown-packet"\} \d+/);
     expect(metrics).toMatch(/redpacket_http_requests_total\{route="\/alipay\/notify",status="404"\} \d+/);
   });

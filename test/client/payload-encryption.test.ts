@@ -25,7 +25,7 @@ let plain: HttpEnv;
 beforeAll(async () => {
   temporal = await connectToDevServer();
   const codec = new AesGcmCodec(readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir, PAYLOAD_KEY_ID: 'k1' })!);
-  encrypted = await startHttpEnv(temporal.nativeConnection, {}, codec);
+  encrypted = await startHttpEnv(temporal.nativeConnection, { payloadCodec: codec });
   plain = await startHttpEnv(temporal.nativeConnection);
 });
 afterAll(async () => {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   options = await restartableDevServerOptions(dir);
   server = await startDevServer(options);
   nativeConnection = await NativeConnection.connect({ address: server.address });
-  env = await startHttpEnv(nativeConnection, { timeScale: 0.001 });
+  env = await startHttpEnv(nativeConnection, { sandbox: { timeScale: 0.001 } });
 });
 
 afterAll(async () => {

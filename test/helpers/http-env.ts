@@ -1,5 +1,5 @@
-// The product as `npm start` wires it, in-process: sandbox gateway, worker, and the HTTP app
-// listening on a free port as Alipay's webhook.
+// The product as `npm start` wires it, in-process: sandbox gateway, worker, and both listeners
+// (the service API with a keys file, the Alipay webhook) on ports the OS picks.
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
@@ -7,18 +7,47 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { AlipayGateway } from '../../alipay/gateway';
 import { parseAmount } from '../../alipay/money';
-import { buildApp } from '../../client/http/app';
+import type { Scope } from '../../client/api-keys';
+import { startListeners } from '../../client/http/listeners';
 import { createMetrics, type Metrics } from '../../client/http/metrics';
 import type { CreateBody } from '../../client/http/red-packet-requests';
 import { createRedPacketClient } from '../../client/red-packet-client';
+import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from '../../config/env';
 import { createWorker } from '../../worker/create-worker';
 import type { RunningSandbox, SandboxOptions } from '../../sandbox/server';
+import { createTestKeys } from './api-keys';
 import { payRedPacket } from './pay';
 import { merchantGateway, startTestSandbox } from './sandbox';
 
+export interface HttpEnvOptions {
+  sandbox?: Partial<SandboxOptions>;
+  payloadCodec?: PayloadCodec;
+  /** The API listener's host (default 127.0.0.1); 0.0.0.0 makes it a non-loopback listener. */
+  apiHost?: string;
+  limits?: { api?: Partial<ListenerLimits>; webhook?: Partial<ListenerLimits> };
+}
+
+export interface RequestOptions {
+  /** The bearer token to send; `null` sends no Authorization header. Default: the all-scopes key. */
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
 export interface HttpEnv {
-  app: FastifyInstance;
+  api: FastifyInstance;
+  webhook: FastifyInstance;
+  /** The service API listener. */
   url: string;
+  /** The Alipay webhook listener. */
+  webhookUrl: string;
+  keysFile: string;
+  /** A key with every scope, used by `request` unless told otherwise. */
+  token: string;
+  /** Every log line both listeners wrote. */
+  logs: string[];
+  /** Mints a key into the keys file (the running store sees it within its reload interval). */
+  mint(scopes: readonly Scope[]): { id: string; token: string };
+  revoke(id: string): void;
   sandbox: RunningSandbox;
   gateway: AlipayGateway;
   metrics: Metrics;
@@ -32,48 +61,69 @@ export interface HttpEnv {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; json: Record<string, unknown> }>;
+    options?: RequestOptions,
+  ): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }>;
   close(): Promise<void>;
 }
 
 /** The app's client shares the worker's native connection, the kind `npm run server` connects with. */
 export async function startHttpEnv(
   connection: NativeConnection,
-  sandboxOptions: Partial<SandboxOptions> = {},
-  payloadCodec?: PayloadCodec,
+  options: HttpEnvOptions = {},
 ): Promise<HttpEnv> {
+  const { payloadCodec } = options;
   const temporal = new Client({
     connection,
     dataConverter: payloadCodec ? { payloadCodecs: [payloadCodec] } : undefined,
   });
-  const sandbox = await startTestSandbox(sandboxOptions);
+  const sandbox = await startTestSandbox(options.sandbox ?? {});
   const gateway = merchantGateway(sandbox, { headersTimeoutMs: 1500 });
   const taskQueue = `http-${randomUUID()}`;
   const metrics = createMetrics();
-  const app = await buildApp({
+  const keys = createTestKeys();
+  const logs: string[] = [];
+  const listener = (host: string, limits: Partial<ListenerLimits> = {}) => ({
+    host,
+    port: 0,
+    limits: { ...DEFAULT_LISTENER_LIMITS, ...limits },
+  });
+  const listeners = await startListeners({
+    config: {
+      api: listener(options.apiHost ?? '127.0.0.1', options.limits?.api),
+      webhook: listener('127.0.0.1', options.limits?.webhook),
+      run: { api: true, webhook: true },
+      trustProxy: undefined,
+    },
     temporal,
     packets: createRedPacketClient(temporal, taskQueue),
     alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
+    keys: keys.store,
     metrics,
     codec: payloadCodec && { codec: payloadCodec, allowedOrigin: 'http://localhost:8233' },
+    logger: { stream: { write: (line) => void logs.push(line) } },
   });
-  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  const url = listeners.api!.url;
+  const webhookUrl = listeners.webhook!.url;
   const worker: Worker = await createWorker({
     connection,
     namespace: 'default',
     taskQueue,
     gateway,
-    notifyUrl: `${url}/alipay/notify`,
+    notifyUrl: `${webhookUrl}/alipay/notify`,
     payloadCodec,
   });
   const running = worker.run();
 
   const fund: HttpEnv['fund'] = (totalFen) =>
-    payRedPacket(gateway, { totalFen, notifyUrl: `${url}/alipay/notify`, prefix: 'H' });
-  const request: HttpEnv['request'] = async (method, path, body) => {
+    payRedPacket(gateway, { totalFen, notifyUrl: `${webhookUrl}/alipay/notify`, prefix: 'H' });
+  const request: HttpEnv['request'] = async (method, path, body, requestOptions = {}) => {
+    const bearer = requestOptions.token === undefined ? keys.token : requestOptions.token;
+    const headers: Record<string, string> = { ...requestOptions.headers };
+    if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -83,12 +133,19 @@ export async function startHttpEnv(
     } catch {
       json = { text };
     }
-    return { status: response.status, json };
+    return { status: response.status, json, headers: response.headers };
   };
 
   return {
-    app,
+    api: listeners.api!.app,
+    webhook: listeners.webhook!.app,
     url,
+    webhookUrl,
+    keysFile: keys.keysFile,
+    token: keys.token,
+    logs,
+    mint: keys.mint,
+    revoke: keys.revoke,
     sandbox,
     gateway,
     metrics,
@@ -104,7 +161,8 @@ export async function startHttpEnv(
     async close() {
       worker.shutdown();
       await running;
-      await app.close();
+      keys.store.close();
+      await listeners.close();
       await gateway.close();
       await sandbox.close();
     },

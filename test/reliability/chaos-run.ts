@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { AlipayGateway } from '../../alipay/gateway';
 import { agreementPay, queryOperation } from '../../alipay/methods';
-import { buildApp } from '../../client/http/app';
+import { startListeners } from '../../client/http/listeners';
+import { DEFAULT_LISTENER_LIMITS } from '../../config/env';
+import { createTestKeys } from '../helpers/api-keys';
 import { createRedPacketClient } from '../../client/red-packet-client';
 import { connectClient } from '../../client/temporal-connection';
 import { startDevServer, type RunningDevServer } from '../../embedded/dev-server';
@@ -60,14 +61,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const temporal = await connectClient(temporalServer.address, 'default');
   const taskQueue = `chaos-${Date.now()}`;
   const packets = createRedPacketClient(temporal, taskQueue);
-  const app: FastifyInstance = await buildApp({
+  const keys = createTestKeys();
+  const listener = { host: '127.0.0.1', port: 0, limits: DEFAULT_LISTENER_LIMITS };
+  const listeners = await startListeners({
+    config: { api: listener, webhook: listener, run: { api: true, webhook: true }, trustProxy: undefined },
     temporal,
     packets,
     alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
+    keys: keys.store,
     // Dropped notifications are part of the run: ask Alipay after 5 s rather than 10 minutes.
     settings: { refundNotifyWaitMs: 5000 },
   });
-  const apiUrl = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  const apiUrl = listeners.api!.url;
+  const notifyUrl = `${listeners.webhook!.url}/alipay/notify`;
   const merchant = new AlipayGateway({
     gateway: sandbox.gatewayUrl,
     appId: sandbox.keys.appId,
@@ -102,7 +108,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ALIPAY_APP_ID: sandbox.keys.appId,
         ALIPAY_PRIVATE_KEY_FILE: join(sandbox.keys.dir, 'app_private_key.pem'),
         ALIPAY_PUBLIC_KEY_FILE: join(sandbox.keys.dir, 'alipay_public_key.pem'),
-        ALIPAY_NOTIFY_URL: `${apiUrl}/alipay/notify`,
+        ALIPAY_NOTIFY_URL: notifyUrl,
         WORKFLOW_BUNDLE_PATH: bundlePath,
         WORKER_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
       },
@@ -142,7 +148,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       try {
         const response = await fetch(`${apiUrl}${path}`, {
           method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          headers: {
+            authorization: `Bearer ${keys.token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(60_000),
         });
@@ -169,11 +178,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     let pay: { authNo: string } | undefined;
     while (!pay) {
-      pay = await agreementPay(merchant, payRequest, { notifyUrl: `${apiUrl}/alipay/notify` }).catch(
-        async () =>
-          queryOperation(merchant, { outOrderNo, outRequestNo: payRequest.outRequestNo }).catch(
-            () => undefined,
-          ),
+      pay = await agreementPay(merchant, payRequest, { notifyUrl }).catch(async () =>
+        queryOperation(merchant, { outOrderNo, outRequestNo: payRequest.outRequestNo }).catch(
+          () => undefined,
+        ),
       );
     }
     authNos.push(pay.authNo);
@@ -259,7 +267,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   worker?.kill('SIGKILL');
-  await app.close();
+  keys.store.close();
+  await listeners.close();
   await merchant.close();
   await sandbox.close();
   await temporal.connection.close();

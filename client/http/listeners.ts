@@ -1,0 +1,82 @@
+// Starts the listeners a process runs (SERVER_LISTENERS): the service API and/or the Alipay
+// webhook, each on its own host and port. `npm run server` and `npm start` both come through here.
+import type { KeyObject } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import type { FastifyInstance } from 'fastify';
+import type { HttpConfig, Listener } from '../../config/env';
+import { ConfigError } from '../../config/errors';
+import type { RedPacketClient } from '../red-packet-client';
+import { isLoopbackHost } from './access-control';
+import type { ApiKeyLookup } from './api-key-store';
+import { buildApiApp, buildWebhookApp, LISTEN_BACKLOG } from './app';
+import { createMetrics, type Metrics } from './metrics';
+import type { DeploymentSettings } from './red-packet-requests';
+import type { LoggerOption } from './server-base';
+
+export interface ListenersDeps {
+  config: Pick<HttpConfig, 'api' | 'webhook' | 'run' | 'trustProxy'>;
+  temporal: Client;
+  packets: RedPacketClient;
+  alipay: { appId: string; alipayPublicKey: KeyObject };
+  /** Required when the API listener runs. */
+  keys?: ApiKeyLookup;
+  settings?: DeploymentSettings;
+  codec?: { codec: PayloadCodec; allowedOrigin: string };
+  metrics?: Metrics;
+  logger?: LoggerOption;
+}
+
+export interface RunningListener {
+  app: FastifyInstance;
+  /** http://host:port as a client on this machine reaches it. */
+  url: string;
+}
+
+export interface RunningListeners {
+  api?: RunningListener;
+  webhook?: RunningListener;
+  close(): Promise<void>;
+}
+
+async function listen(app: FastifyInstance, listener: Listener): Promise<RunningListener> {
+  await app.listen({ host: listener.host, port: listener.port, backlog: LISTEN_BACKLOG });
+  const { port } = app.server.address() as { port: number };
+  const host = ['0.0.0.0', '::', 'localhost'].includes(listener.host) ? '127.0.0.1' : listener.host;
+  return { app, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+}
+
+export async function startListeners(deps: ListenersDeps): Promise<RunningListeners> {
+  const { config } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const common = { temporal: deps.temporal, metrics, logger: deps.logger, trustProxy: config.trustProxy };
+  const running: RunningListeners = {
+    async close() {
+      await running.api?.app.close();
+      await running.webhook?.app.close();
+    },
+  };
+  try {
+    if (config.run.webhook) {
+      const app = await buildWebhookApp({ ...common, limits: config.webhook.limits, alipay: deps.alipay });
+      running.webhook = await listen(app, config.webhook);
+    }
+    if (config.run.api) {
+      if (!deps.keys) throw new ConfigError('API_KEYS_FILE', 'required to run the API listener');
+      const app = await buildApiApp({
+        ...common,
+        limits: config.api.limits,
+        packets: deps.packets,
+        keys: deps.keys,
+        codecOpenOnLoopback: isLoopbackHost(config.api.host),
+        settings: deps.settings,
+        codec: deps.codec,
+      });
+      running.api = await listen(app, config.api);
+    }
+  } catch (error) {
+    await running.close();
+    throw error;
+  }
+  return running;
+}

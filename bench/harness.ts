@@ -11,6 +11,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AlipayGateway } from '../alipay/gateway';
 import { parseAmount } from '../alipay/money';
+import { mintKey, SCOPES, writeKeysFile } from '../client/api-keys';
 import { createRedPacketClient, type RedPacketClient } from '../client/red-packet-client';
 import { connectClient } from '../client/temporal-connection';
 import { ensureSandboxKeys, type SandboxKeys } from '../sandbox/key-files';
@@ -34,6 +35,9 @@ export interface BenchEnv {
   packets: RedPacketClient;
   keys: SandboxKeys;
   apiUrl: string;
+  /** Headers of an API call: the bench's API key and JSON. */
+  apiHeaders: Record<string, string>;
+  webhookUrl: string;
   taskQueue: string;
   /** CPU milliseconds each part has used so far (Linux only; empty elsewhere). */
   cpuMs(): Record<string, number>;
@@ -84,9 +88,13 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   });
   const address = server.address;
   const taskQueue = `bench-${randomUUID()}`;
-  const [sandboxPort, httpPort] = [await freePort(), await freePort()];
+  const [sandboxPort, httpPort, webhookPort] = [await freePort(), await freePort(), await freePort()];
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   const apiUrl = `http://127.0.0.1:${httpPort}`;
+  const webhookUrl = `http://127.0.0.1:${webhookPort}`;
+  const keysFile = join(dataDir, 'api-keys.json');
+  const apiKey = mintKey(SCOPES, 'bench');
+  writeKeysFile(keysFile, { version: 1, keys: [apiKey.record] });
 
   const sandbox = child('sandbox/main.ts', ['--port', String(sandboxPort), '--data-dir', dataDir], {});
   await until(async () => (await fetch(`${sandboxUrl}/healthz`)).ok, `the sandbox (${sandbox.output()})`);
@@ -98,12 +106,16 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     ALIPAY_APP_ID: keys.appId,
     ALIPAY_PRIVATE_KEY_FILE: join(keys.dir, 'app_private_key.pem'),
     ALIPAY_PUBLIC_KEY_FILE: join(keys.dir, 'alipay_public_key.pem'),
-    ALIPAY_NOTIFY_URL: `${apiUrl}/alipay/notify`,
+    ALIPAY_NOTIFY_URL: `${webhookUrl}/alipay/notify`,
   };
   const http = child('client/main.ts', [], {
     ...alipayEnv,
     HTTP_PORT: String(httpPort),
-    HTTP_HOST: '127.0.0.1',
+    WEBHOOK_PORT: String(webhookPort),
+    API_KEYS_FILE: keysFile,
+    // The benchmarks measure throughput from one key and one address: the limits stay on, set high.
+    API_RATE_LIMIT: '100000',
+    WEBHOOK_RATE_LIMIT: '100000',
   });
   await until(async () => (await fetch(`${apiUrl}/healthz`)).ok, `the HTTP server (${http.output()})`);
   const worker = child('bench/worker-process.ts', [], alipayEnv);
@@ -119,12 +131,14 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   const client = await connectClient(address, 'default');
   const packets = createRedPacketClient(client, taskQueue);
   const fund: BenchEnv['fund'] = (totalFen) =>
-    payRedPacket(merchant, { totalFen, notifyUrl: `${apiUrl}/alipay/notify`, prefix: 'B' });
+    payRedPacket(merchant, { totalFen, notifyUrl: `${webhookUrl}/alipay/notify`, prefix: 'B' });
   return {
     client,
     packets,
     keys,
     apiUrl,
+    apiHeaders: { authorization: `Bearer ${apiKey.token}`, 'content-type': 'application/json' },
+    webhookUrl,
     taskQueue,
     cpuMs: cpuReader({
       temporal: devServerPid(),

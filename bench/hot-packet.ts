@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     const { authNo, outOrderNo } = await env.fund(CLAIMS * 100);
     const created = await fetch(`${env.apiUrl}/red-packets`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: env.apiHeaders,
       body: JSON.stringify({
         authNo,
         outOrderNo,
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
         const sent = process.hrtime.bigint();
         const response = await fetch(`${env.apiUrl}/red-packets/${authNo}/claims`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: env.apiHeaders,
           body: JSON.stringify({ claimId: `hot-${i}`, payeeUserId: `2088${String(i).padStart(12, '0')}` }),
         });
         latencies.push(seconds(sent) * 1000);

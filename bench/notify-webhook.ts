@@ -76,7 +76,7 @@ function rawSignalSender(env: BenchEnv, packets: string[]): Sender {
 
 async function main(): Promise<void> {
   const env = await startBenchEnv();
-  const alipay = new Pool(env.apiUrl, { connections: CONCURRENCY });
+  const alipay = new Pool(env.webhookUrl, { connections: CONCURRENCY });
   try {
     const packets = await createPackets(env);
     const failures = { count: 0 };

@@ -1,14 +1,17 @@
 // With a payload key configured, histories hold no plaintext payee or payer id; the codec
 // endpoint decodes them for the Temporal UI; payloads written under an old key still decode.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Payload } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import { AesGcmCodec } from '../../codec/aes-gcm-codec';
 import { readCodecKeys } from '../../codec/key-files';
+import { resolveTemporalCli } from '../../embedded/temporal-binaries';
 import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
 import { eventually } from '../helpers/lifecycle-env';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
@@ -20,19 +23,41 @@ newKey('k1');
 
 let temporal: DevServerHandles;
 let encrypted: HttpEnv;
+/** The same, with its API listener bound to every interface (not loopback): the codec needs a key. */
+let exposed: HttpEnv;
 let plain: HttpEnv;
 
 beforeAll(async () => {
   temporal = await connectToDevServer();
   const codec = new AesGcmCodec(readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir, PAYLOAD_KEY_ID: 'k1' })!);
   encrypted = await startHttpEnv(temporal.nativeConnection, { payloadCodec: codec });
+  exposed = await startHttpEnv(temporal.nativeConnection, { payloadCodec: codec, apiHost: '0.0.0.0' });
   plain = await startHttpEnv(temporal.nativeConnection);
 });
 afterAll(async () => {
   await encrypted?.close();
+  await exposed?.close();
   await plain?.close();
   await temporal?.close();
 });
+
+async function temporalCli(...args: string[]): Promise<string> {
+  const cli = resolveTemporalCli();
+  if (!cli) throw new Error('no Temporal CLI: run npm ci');
+  const { stdout } = await promisify(execFile)(cli.path, [...args, '--address', inject('temporalAddress')]);
+  return stdout;
+}
+
+function codecCall(env: HttpEnv, body: unknown, token?: string) {
+  return fetch(`${env.url}/codec/decode`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    body: JSON.stringify(body),
+  });
+}
 
 /** Runs a lifecycle with identifiable personal data; returns the raw history bytes (no codec). */
 async function runLifecycle(
@@ -127,5 +152,64 @@ describe('payload encryption', () => {
     expect(() => readCodecKeys({ PAYLOAD_KEYS_DIR: keysDir, PAYLOAD_KEY_ID: 'k9' })).toThrow(
       /^PAYLOAD_KEY_ID: no k9\.key/,
     );
+  });
+});
+
+describe('the codec endpoint', () => {
+  it('takes `{}` (the Temporal CLI’s body for a call without arguments) as no payloads', async () => {
+    const response = await codecCall(encrypted, {});
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ payloads: [] });
+  });
+
+  it('needs the codec scope when its listener is not bound to loopback, even from loopback', async () => {
+    expect((await codecCall(exposed, {})).status).toBe(401);
+    const noCodec = exposed.mint(['packets:read', 'packets:claim', 'packets:create', 'packets:close']);
+    const codecOnly = exposed.mint(['codec']);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the store re-reads every 100 ms
+    const refused = await codecCall(exposed, {}, noCodec.token);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ scope: 'codec' });
+    expect((await codecCall(exposed, {}, codecOnly.token)).status).toBe(200);
+    // A browser's preflight carries no credentials and reveals nothing.
+    expect((await fetch(`${exposed.url}/codec/decode`, { method: 'OPTIONS' })).status).toBe(204);
+  });
+
+  it('lets `temporal workflow query --codec-endpoint` show an encrypted workflow’s state in clear', async () => {
+    const { authNo } = await encrypted.openPacket({
+      amount: '2.00',
+      shares: 2,
+      split: 'fixed',
+      ttlSeconds: 600,
+    });
+    const query = [
+      'workflow',
+      'query',
+      '--workflow-id',
+      `red-packet-${authNo}`,
+      '--name',
+      'state',
+      '-o',
+      'json',
+    ];
+    const without = await temporalCli(...query);
+    expect(without).not.toContain(authNo);
+
+    const onLoopback = await temporalCli(...query, '--codec-endpoint', `${encrypted.url}/codec`);
+    expect(onLoopback).toContain(`"authNo": "${authNo}"`);
+    expect(onLoopback).toContain('"status": "OPEN"');
+
+    const keyed = exposed.mint(['codec']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const withKey = await temporalCli(
+      ...query,
+      '--codec-endpoint',
+      `${exposed.url}/codec`,
+      '--codec-auth',
+      `Bearer ${keyed.token}`,
+    );
+    expect(withKey).toContain(`"authNo": "${authNo}"`);
+    await expect(temporalCli(...query, '--codec-endpoint', `${exposed.url}/codec`)).rejects.toThrow(/Unauthorized/);
+    await encrypted.request('POST', `/red-packets/${authNo}/refund`);
   });
 });

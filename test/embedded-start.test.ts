@@ -1,11 +1,13 @@
 // `npm start` as a person runs it: the launcher process, its URLs, Ctrl-C/SIGTERM, bad config.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, Client } from '@temporalio/client';
+import { hashToken } from '../client/api-keys';
+import { eventually } from './helpers/lifecycle-env';
 import { freePort } from './helpers/ports';
 
 const ROOT = join(__dirname, '..');
@@ -38,6 +40,23 @@ async function waitFor(launch: Launch, text: string, timeoutMs: number): Promise
   }
 }
 
+/** `npm run -s redpacket -- ...` with the environment `npm start` was given. */
+async function redpacket(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = spawn(process.execPath, ['bin/redpacket.cjs', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, REDPACKET_API_URL: '', REDPACKET_API_KEY: '', API_KEYS_FILE: '', ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  cli.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
+  return { code, stdout, stderr };
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -64,47 +83,83 @@ describe('npm start (embedded default)', () => {
       temporal: await freePort(),
       ui: await freePort(),
       http: await freePort(),
+      webhook: await freePort(),
       sandbox: await freePort(),
     };
     const env = {
       DATA_DIR: dataDir,
       SANDBOX_PORT: String(ports.sandbox),
       HTTP_PORT: String(ports.http),
+      WEBHOOK_PORT: String(ports.webhook),
       TEMPORAL_DEV_SERVER_PORT: String(ports.temporal),
       TEMPORAL_UI_PORT: String(ports.ui),
     };
     const first = launch(env);
     await waitFor(first, 'Press Ctrl-C to stop.', 90_000);
-    expect(first.output()).toContain(`http://localhost:${ports.http}`);
+    expect(first.output()).toContain(`HTTP API        http://127.0.0.1:${ports.http}`);
+    expect(first.output()).toContain(`Alipay webhook  http://127.0.0.1:${ports.webhook}/alipay/notify`);
     expect(first.output()).toContain(`http://localhost:${ports.ui}`);
+    const tokenFile = join(dataDir, 'api-key');
+    expect(first.output()).toContain(`API key         ${tokenFile}  (development key, every scope, new)`);
+    expect(statSync(tokenFile).mode & 0o077).toBe(0);
+    const developmentToken = readFileSync(tokenFile, 'utf8').trim();
+    const keysFile = readFileSync(join(dataDir, 'api-keys.json'), 'utf8');
+    expect(keysFile).toContain(hashToken(developmentToken));
+    expect(keysFile).not.toContain(developmentToken);
     expect((await fetch(`http://127.0.0.1:${ports.http}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.webhook}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.http}/red-packets/ANY1`)).status).toBe(401);
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.sandbox}/healthz`)).status).toBe(200);
 
-    // The CLI demo against this `npm start`: funds a packet in its sandbox and sees it through.
-    const demo = spawn(
-      process.execPath,
-      ['bin/redpacket.cjs', 'demo', '--ttl-seconds', '2', '--shares', '4'],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          REDPACKET_API_URL: `http://127.0.0.1:${ports.http}`,
-          SANDBOX_PORT: String(ports.sandbox),
-          DATA_DIR: dataDir,
-          TEMPORAL_UI_URL: `http://localhost:${ports.ui}`,
-        },
-      },
-    );
-    let demoOutput = '';
-    demo.stdout.on('data', (chunk: Buffer) => (demoOutput += chunk.toString()));
-    demo.stderr.on('data', (chunk: Buffer) => (demoOutput += chunk.toString()));
-    expect(await new Promise((resolve) => demo.once('exit', resolve))).toBe(0);
+    // The CLI demo against this `npm start`, with the same variables and no key given: it finds
+    // the development key, funds a packet in the sandbox and sees it through.
+    const demo = await redpacket(env, 'demo', '--ttl-seconds', '2', '--shares', '4');
+    const demoOutput = demo.stdout + demo.stderr;
+    expect(demo.code).toBe(0);
     expect(demoOutput).toContain('Final state: COMPLETED');
     expect(demoOutput).toMatch(
       new RegExp(`http://localhost:${ports.ui}/namespaces/default/workflows/red-packet-\\w+`),
     );
     expect(demoOutput).toMatch(/"balance": "0\.00"/);
+    const authNo = /red-packet-(\w+)/.exec(demoOutput)![1]!;
+
+    // A read-only key minted by the CLI: the token alone on stdout, usable at once, refused for
+    // what it may not do, and refused altogether within seconds of its revocation.
+    const minted = await redpacket(env, 'keys', 'create', '--scopes', 'packets:read', '--name', 'dashboard');
+    expect(minted.code).toBe(0);
+    const token = minted.stdout.trim();
+    expect(token).toMatch(/^rpk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    expect(minted.stderr).toContain(join(dataDir, 'api-keys.json'));
+    const keyId = token.split('_')[1]!;
+    const withToken = (method: string, path: string) =>
+      fetch(`http://127.0.0.1:${ports.http}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
+    expect(
+      (
+        await eventually(
+          () => withToken('GET', `/red-packets/${authNo}`),
+          (r) => r.status === 200,
+        )
+      ).status,
+    ).toBe(200);
+    expect((await withToken('POST', `/red-packets/${authNo}/refund`)).status).toBe(403);
+    const listed = await redpacket(env, 'keys', 'list');
+    expect(listed.stdout).toMatch(new RegExp(`^${keyId}  live .*packets:read.*dashboard$`, 'm'));
+    expect(listed.stdout + listed.stderr).not.toContain(hashToken(token));
+    expect((await redpacket(env, 'keys', 'revoke', keyId)).code).toBe(0);
+    expect(
+      (
+        await eventually(
+          () => withToken('GET', `/red-packets/${authNo}`),
+          (r) => r.status === 401,
+          5000,
+        )
+      ).status,
+    ).toBe(401);
+    expect((await redpacket(env, 'keys', 'revoke', 'ffffffffffff')).code).toBe(1);
 
     const address = `127.0.0.1:${ports.temporal}`;
     const connection = await Connection.connect({ address });
@@ -122,6 +177,8 @@ describe('npm start (embedded default)', () => {
     const second = launch(env);
     try {
       await waitFor(second, 'Press Ctrl-C to stop.', 90_000);
+      expect(second.output()).toContain(`API key         ${tokenFile}  (development key, every scope)`);
+      expect(readFileSync(tokenFile, 'utf8').trim()).toBe(developmentToken);
       const again = await Connection.connect({ address });
       const description = await new Client({ connection: again }).workflow.getHandle(workflowId).describe();
       expect(description.status.name).toBe('RUNNING');

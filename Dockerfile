@@ -24,9 +24,13 @@ WORKDIR /app
 ENV NODE_ENV=production \
     WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
     WORKER_METRICS_ADDRESS=0.0.0.0:9464 \
-    HTTP_PORT=3000
+    HTTP_HOST=0.0.0.0 \
+    HTTP_PORT=3000 \
+    WEBHOOK_HOST=0.0.0.0 \
+    WEBHOOK_PORT=3001
 COPY --from=build --chown=node:node /app /app
 USER node
-EXPOSE 3000 9464
+# 3001 is the Alipay webhook (public); 3000 the service API (internal); 9464 worker metrics.
+EXPOSE 3000 3001 9464
 # The worker by default; the HTTP server runs the same image with `node --import tsx client/main.ts`.
 CMD ["node", "--import", "tsx", "worker/main.ts"]

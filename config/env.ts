@@ -92,17 +92,17 @@ export function readHttpConfig(env: Env = process.env): HttpConfig {
   const requestTimeoutMs =
     readWholeNumber(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', DEFAULT_LISTENER_LIMITS.requestTimeoutMs / 1000) *
     1000;
-  const listener = (prefix: 'HTTP' | 'WEBHOOK', port: number, rateVariable: string): Listener => ({
-    host: readHost(env, `${prefix}_HOST`),
-    port: readPort(env, `${prefix}_PORT`, port),
+  const listener = (names: { host: string; port: string; rate: string }, port: number): Listener => ({
+    host: readHost(env, names.host),
+    port: readPort(env, names.port, port),
     limits: {
-      ratePerSecond: readWholeNumber(env, rateVariable, DEFAULT_LISTENER_LIMITS.ratePerSecond),
+      ratePerSecond: readWholeNumber(env, names.rate, DEFAULT_LISTENER_LIMITS.ratePerSecond),
       requestTimeoutMs,
     },
   });
   return {
-    api: listener('HTTP', 3000, 'API_RATE_LIMIT'),
-    webhook: listener('WEBHOOK', 3001, 'WEBHOOK_RATE_LIMIT'),
+    api: listener({ host: 'HTTP_HOST', port: 'HTTP_PORT', rate: 'API_RATE_LIMIT' }, 3000),
+    webhook: listener({ host: 'WEBHOOK_HOST', port: 'WEBHOOK_PORT', rate: 'WEBHOOK_RATE_LIMIT' }, 3001),
     run: readListeners(env),
     apiKeysFile: optional(env, 'API_KEYS_FILE'),
     trustProxy: optional(env, 'TRUST_PROXY'),
@@ -110,10 +110,15 @@ export function readHttpConfig(env: Env = process.env): HttpConfig {
   };
 }
 
-/** Where Alipay reaches a webhook listener on this machine (0.0.0.0 and :: listen on loopback too). */
+/** How a client on this machine reaches a listener (one on every interface answers on loopback too). */
+export function localUrl(host: string, port: number): string {
+  const reachable = ['0.0.0.0', '::', 'localhost'].includes(host) ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/** Where Alipay reaches a webhook listener on this machine. */
 export function localNotifyUrl(webhook: Pick<Listener, 'host' | 'port'>): string {
-  const host = webhook.host === '0.0.0.0' || webhook.host === '::' ? '127.0.0.1' : webhook.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${webhook.port}/alipay/notify`;
+  return `${localUrl(webhook.host, webhook.port)}/alipay/notify`;
 }
 
 function readWholeNumber(env: Env, name: string, fallback: number): number {

@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
-import type { HttpConfig, Listener } from '../../config/env';
+import { localUrl, type HttpConfig, type Listener } from '../../config/env';
 import { ConfigError } from '../../config/errors';
 import type { RedPacketClient } from '../red-packet-client';
 import { isLoopbackHost } from './access-control';
@@ -42,8 +42,7 @@ export interface RunningListeners {
 async function listen(app: FastifyInstance, listener: Listener): Promise<RunningListener> {
   await app.listen({ host: listener.host, port: listener.port, backlog: LISTEN_BACKLOG });
   const { port } = app.server.address() as { port: number };
-  const host = ['0.0.0.0', '::', 'localhost'].includes(listener.host) ? '127.0.0.1' : listener.host;
-  return { app, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+  return { app, url: localUrl(listener.host, port) };
 }
 
 export async function startListeners(deps: ListenersDeps): Promise<RunningListeners> {

@@ -39,7 +39,7 @@ function namesReadBy(paths: string[]): Set<string> {
       names.add(match[1]!);
     }
     for (const match of source.matchAll(
-      /'((?:ALIPAY|TEMPORAL|PAYLOAD|HTTP|WORKER|CODEC|WORKFLOW)_[A-Z_]+)'/g,
+      /'((?:ALIPAY|TEMPORAL|PAYLOAD|HTTP|WORKER|CODEC|WORKFLOW|WEBHOOK|API|SERVER|TRUST)_[A-Z_]+)'/g,
     ))
       names.add(match[1]!);
   };
@@ -109,7 +109,14 @@ describe('docker-compose.yml', () => {
     ]) {
       expect(workerEnv).toContain(required);
     }
-    for (const required of ['TEMPORAL_ADDRESS', 'ALIPAY_APP_ID', 'ALIPAY_PUBLIC_CERT_FILE', 'HTTP_PORT']) {
+    for (const required of [
+      'TEMPORAL_ADDRESS',
+      'ALIPAY_APP_ID',
+      'ALIPAY_PUBLIC_CERT_FILE',
+      'HTTP_PORT',
+      'WEBHOOK_PORT',
+      'API_KEYS_FILE',
+    ]) {
       expect(serverEnv).toContain(required);
     }
     expect(services.worker!.environment!.TEMPORAL_TASK_QUEUE).toBe(
@@ -128,5 +135,25 @@ describe('docker-compose.yml', () => {
     }
     expect(services.http!.secrets).not.toContain('alipay_app_private_key'); // the webhook needs no private key
     expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toMatch(/^secrets\/$/m);
+  });
+
+  it('publishes only the webhook to the outside; the API, Temporal and the UI stay on loopback', () => {
+    const published = Object.entries(services).flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => ({ name, port: String(port) })),
+    );
+    const outside = published.filter(({ port }) => !port.startsWith('127.0.0.1:'));
+    expect(outside).toEqual([{ name: 'http', port: `3001:${services.http!.environment!.WEBHOOK_PORT}` }]);
+    expect(published).toContainEqual({
+      name: 'http',
+      port: `127.0.0.1:3000:${services.http!.environment!.HTTP_PORT}`,
+    });
+    expect(published.map(({ name }) => name).sort()).toEqual(['http', 'http', 'temporal', 'temporal-ui']);
+  });
+
+  it('reads API keys from a mounted directory, so a minted or revoked key reaches the running server', () => {
+    const keysFile = String(services.http!.environment!.API_KEYS_FILE);
+    const mount = services.http!.volumes!.find((volume) => keysFile.startsWith(`${volume.split(':')[1]}/`));
+    expect(mount).toMatch(/^\.\/secrets\/[^:]+:[^:]+:ro$/);
+    expect(services.worker!.environment!.API_KEYS_FILE).toBeUndefined(); // the worker takes no API calls
   });
 });

@@ -30,7 +30,8 @@ ENV NODE_ENV=production \
     WEBHOOK_PORT=3001
 COPY --from=build --chown=node:node /app /app
 USER node
-# 3001 is the Alipay webhook (public); 3000 the service API (internal); 9464 worker metrics.
-EXPOSE 3000 3001 9464
+# 3001 is the Alipay webhook (public), 9464 the worker's metrics. The service API listens on 3000
+# for the internal network; it is not exposed, so `docker run -P` cannot publish it by accident.
+EXPOSE 3001 9464
 # The worker by default; the HTTP server runs the same image with `node --import tsx client/main.ts`.
 CMD ["node", "--import", "tsx", "worker/main.ts"]

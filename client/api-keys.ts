@@ -2,7 +2,17 @@
 // The file holds each key's id, scopes and the SHA-256 of its token, never the token: tokens carry
 // 256 random bits, so a fast hash is enough (there is nothing to guess from a hash).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export const SCOPES = ['packets:create', 'packets:claim', 'packets:read', 'packets:close', 'codec'] as const;
@@ -26,7 +36,8 @@ export interface ApiKeysFile {
 /** `rpk_<12 hex id>_<43 base64url chars>`: the id finds the record, the rest is the secret. */
 const TOKEN = /^rpk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
 const KEY_ID = /^[0-9a-f]{12}$/;
-const MAX_KEYS = 1000;
+/** Records in one file, revoked ones included (`keys prune` drops those). */
+export const MAX_KEYS = 1000;
 
 export function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);
@@ -59,7 +70,7 @@ export function mintKey(
 export function findKey(keys: ReadonlyMap<string, ApiKeyRecord>, token: string): ApiKeyRecord | undefined {
   const id = TOKEN.exec(token)?.[1];
   const record = id === undefined ? undefined : keys.get(id);
-  if (!record || record.revokedAt) return undefined;
+  if (!record || record.revokedAt !== undefined) return undefined;
   const presented = Buffer.from(hashToken(token), 'hex');
   const stored = Buffer.from(record.sha256, 'hex');
   return stored.length === presented.length && timingSafeEqual(stored, presented) ? record : undefined;
@@ -97,7 +108,10 @@ export function parseKeysFile(text: string): ApiKeysFile {
     )
       fail(`${where}.scopes must list only ${SCOPES.join(', ')}`);
     if (typeof key.createdAt !== 'string') fail(`${where}.createdAt is missing`);
-    if (key.revokedAt !== undefined && typeof key.revokedAt !== 'string')
+    if (
+      key.revokedAt !== undefined &&
+      (typeof key.revokedAt !== 'string' || Number.isNaN(Date.parse(key.revokedAt)))
+    )
       fail(`${where}.revokedAt must be a date`);
     return {
       id: key.id,
@@ -127,14 +141,74 @@ export function readKeysFileOrEmpty(path: string): ApiKeysFile {
 
 /** Written whole and renamed into place, so a server re-reading it never sees half a file. */
 export function writeKeysFile(path: string, file: ApiKeysFile): void {
+  if (file.keys.length > MAX_KEYS)
+    throw new Error(`${path} would hold more than ${MAX_KEYS} keys: drop revoked ones with \`keys prune\``);
   writeSecretFile(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
-/** A file only its owner may read (mode 0600), written atomically. */
+const LOCK_WAIT_MS = 10_000;
+const LOCK_STALE_MS = 60_000;
+
+/**
+ * Read, change and write the keys file under a lock file, so two commands at once (a revoke and a
+ * create, or `npm start` making its development key) cannot undo each other.
+ */
+export function updateKeysFile(path: string, change: (file: ApiKeysFile) => ApiKeysFile): ApiKeysFile {
+  mkdirSync(dirname(path), { recursive: true });
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let descriptor: number | undefined;
+  while (descriptor === undefined) {
+    try {
+      descriptor = openSync(lock, 'wx', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (statSafe(lock)?.mtimeMs ?? Date.now());
+      if (age > LOCK_STALE_MS) unlinkSafe(lock);
+      else if (Date.now() > deadline)
+        throw new Error(`${lock} is held by another command; remove it if none runs`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  try {
+    const updated = change(readKeysFileOrEmpty(path));
+    writeKeysFile(path, updated);
+    return updated;
+  } finally {
+    closeSync(descriptor);
+    unlinkSafe(lock);
+  }
+}
+
+function statSafe(path: string): { mtimeMs: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function unlinkSafe(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * A file only its owner may read (mode 0600), written atomically: a new temporary file with an
+ * unguessable name (created exclusively, so a planted link is never followed), synced, renamed.
+ */
 export function writeSecretFile(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, content, { mode: 0o600 });
-  chmodSync(temporary, 0o600);
+  const temporary = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  const descriptor = openSync(temporary, 'wx', 0o600);
+  try {
+    writeSync(descriptor, content);
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
   renameSync(temporary, path);
 }

@@ -6,7 +6,7 @@ import {
   mintKey,
   readKeysFileOrEmpty,
   SCOPES,
-  writeKeysFile,
+  updateKeysFile,
   writeSecretFile,
 } from '../client/api-keys';
 import { developmentKeyFiles } from '../config/data-dir';
@@ -33,7 +33,7 @@ export function ensureDevelopmentKey(dataDir: string): {
   const live = token && findKey(new Map(keysFile.keys.map((key) => [key.id, key])), token);
   if (live && SCOPES.every((scope) => live.scopes.includes(scope))) return { ...files, created: false };
   const minted = mintKey(SCOPES, DEVELOPMENT_KEY_NAME);
-  writeKeysFile(files.keysFile, { version: 1, keys: [...keysFile.keys, minted.record] });
+  updateKeysFile(files.keysFile, (current) => ({ version: 1, keys: [...current.keys, minted.record] }));
   writeSecretFile(files.tokenFile, `${minted.token}\n`);
   return { ...files, created: true };
 }

@@ -71,6 +71,8 @@ export class ApiKeyStore implements ApiKeyLookup {
       this.keys = this.read();
     } catch (error) {
       this.keys = new Map();
+      // Read again on the next tick: a passing failure (EMFILE, EIO) must not lock keys out for good.
+      this.signature = undefined;
       this.options.onReloadError?.(
         `API_KEYS_FILE ${this.path}: ${(error as Error).message}; no API key is accepted until it is fixed`,
       );

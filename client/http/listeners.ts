@@ -67,7 +67,7 @@ export async function startListeners(deps: ListenersDeps): Promise<RunningListen
         limits: config.api.limits,
         packets: deps.packets,
         keys: deps.keys,
-        codecOpenOnLoopback: isLoopbackHost(config.api.host),
+        codecOpenOnLoopback: isLoopbackHost(config.api.host) && !config.trustProxy,
         settings: deps.settings,
         codec: deps.codec,
       });

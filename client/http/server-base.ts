@@ -17,6 +17,8 @@ import type { Metrics } from './metrics';
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Node's default (511) drops connections in a burst of claims; the kernel caps what it grants. */
 export const LISTEN_BACKLOG = 4096;
+/** Open connections per listener; past it new ones are closed at once (file descriptors are finite). */
+export const MAX_CONNECTIONS = 10_000;
 
 /** `true` logs to stdout; a stream receives the JSON lines instead (tests read them). */
 export type LoggerOption = boolean | { stream: { write(line: string): void } };
@@ -75,6 +77,10 @@ export async function createServerBase(options: ServerBaseOptions): Promise<Fast
     // headers sooner; Node checks both on this interval.
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.requestTimeoutMs * 2,
+    // An idle keep-alive connection is closed after this (Fastify's default, 72 s, lets one request
+    // per socket hold a descriptor for over a minute).
+    keepAliveTimeout: 5000,
+    exposeHeadRoutes: false,
     http: {
       headersTimeout: Math.min(10_000, limits.requestTimeoutMs),
       connectionsCheckingInterval: 1000,
@@ -108,17 +114,12 @@ export async function createServerBase(options: ServerBaseOptions): Promise<Fast
     return reply.code(status).send(field ? { error: message, field } : { error: message });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    options.errorBody === 'alipay'
-      ? reply.code(404).type('text/plain').send('fail')
-      : reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
-
-  // Applied to the routes registered after it: before the body is read, after the key is known.
+  // Applied to the routes registered after it, after the hooks that find the caller's key and
+  // before any decision or body: refused and unknown requests count against the limit too.
   await app.register(rateLimit, {
     max: limits.ratePerSecond,
     timeWindow: 1000,
-    hook: 'preParsing',
+    hook: 'onRequest',
     cache: 10_000,
     keyGenerator: options.rateLimitKey,
     errorResponseBuilder: (_request, context) =>
@@ -128,13 +129,31 @@ export async function createServerBase(options: ServerBaseOptions): Promise<Fast
       ),
   });
 
-  app.get('/healthz', { config: { access: 'public' } }, async (_request, reply) => {
-    try {
-      await options.temporal.connection.workflowService.getSystemInfo({});
-      return { status: 'ok' };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', error: 'Temporal is unreachable' });
+  app.setNotFoundHandler({ preValidation: app.rateLimit() }, (request, reply) =>
+    options.errorBody === 'alipay'
+      ? reply.code(404).type('text/plain').send('fail')
+      : reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  // Anonymous callers may ask as often as they like; Temporal is asked at most once a second.
+  let health: { at: number; ok: Promise<boolean> } | undefined;
+  const temporalAnswers = (): Promise<boolean> => {
+    if (!health || Date.now() - health.at > 1000) {
+      health = {
+        at: Date.now(),
+        ok: options.temporal.connection.workflowService.getSystemInfo({}).then(
+          () => true,
+          () => false,
+        ),
+      };
     }
-  });
+    return health.ok;
+  };
+  app.get('/healthz', { config: { access: 'public' } }, async (_request, reply) =>
+    (await temporalAnswers())
+      ? { status: 'ok' }
+      : reply.code(503).send({ status: 'unavailable', error: 'Temporal is unreachable' }),
+  );
+  app.server.maxConnections = MAX_CONNECTIONS;
   return app;
 }

@@ -68,6 +68,22 @@ describe('slow clients', () => {
   }, 70_000);
 });
 
+describe('idle connections', () => {
+  it('closes a keep-alive connection idle after its response within about 5 s', async () => {
+    const { hostname, port } = new URL(env.webhookUrl);
+    const started = Date.now();
+    const closedAfter = await new Promise<number>((resolve) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(`GET /healthz HTTP/1.1\r\nhost: ${hostname}\r\nconnection: keep-alive\r\n\r\n`),
+      );
+      socket.on('data', () => undefined);
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve((Date.now() - started) / 1000));
+    });
+    expect(closedAfter).toBeLessThan(15);
+  }, 30_000);
+});
+
 describe('rate limits', () => {
   it('answers a burst past the per-key limit with 429 and Retry-After; other keys and later requests are served', async () => {
     const burst = await Promise.all(
@@ -88,6 +104,23 @@ describe('rate limits', () => {
       setTimeout(resolve, Number(limited[0]!.headers.get('retry-after')) * 1000),
     );
     expect((await env.request('GET', '/red-packets/NOSUCHPACKET1')).status).toBe(404);
+  });
+
+  it('counts refused and unknown requests too: an anonymous or under-scoped flood meets the limit', async () => {
+    const underScoped = env.mint(['codec']);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the store re-reads every 100 ms
+    for (const [path, token, refused] of [
+      ['/red-packets/NOSUCHPACKET2', null, 401],
+      ['/red-packets/NOSUCHPACKET2', underScoped.token, 403],
+      ['/no-such-route', env.token, 404],
+    ] as const) {
+      const burst = await Promise.all(
+        Array.from({ length: RATE * 3 }, () => env.request('GET', path, undefined, { token })),
+      );
+      const statuses = new Set(burst.map((response) => response.status));
+      expect({ path, statuses: [...statuses].sort() }).toEqual({ path, statuses: [refused, 429].sort() });
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+    }
   });
 
   it('answers a burst past the per-address limit on the webhook with 429 `fail`, then serves again', async () => {

@@ -128,6 +128,14 @@ describe('API keys on every service route', () => {
     },
   );
 
+  it('reads the Bearer scheme in any case, as HTTP says', async () => {
+    const response = await env.request('GET', `/red-packets/${open.authNo}`, undefined, {
+      token: null,
+      headers: { authorization: `bearer ${env.token}` },
+    });
+    expect(response.status).toBe(200);
+  });
+
   it('/metrics takes any live key and no anonymous caller', async () => {
     expect((await env.request('GET', '/metrics', undefined, { token: null })).status).toBe(401);
     const readOnly = env.mint(['packets:read']);
@@ -171,6 +179,7 @@ describe('each listener serves only its own routes', () => {
       });
       expect({ method, path, status: response.status }).toEqual({ method, path, status: 404 });
     }
+    expect((await fetch(`${env.webhookUrl}/alipay/notify?notify_id=x`, { method: 'HEAD' })).status).toBe(404);
     expect((await fetch(`${env.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${env.webhookUrl}/healthz`)).status).toBe(200);
   });

@@ -1,12 +1,14 @@
 // API keys without a server: the token's shape, what the file keeps, how a token is matched, and
 // how the live store reloads and fails closed.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   findKey,
   hashToken,
+  MAX_KEYS,
   mintKey,
   parseKeysFile,
   readKeysFileOrEmpty,
@@ -55,6 +57,7 @@ describe('minting and matching', () => {
     expect(() => parseKeysFile(file([{ ...record, sha256: 'abc' }]))).toThrow(/keys\[0\]\.sha256/);
     expect(() => parseKeysFile(file([{ ...record, scopes: ['admin'] }]))).toThrow(/keys\[0\]\.scopes/);
     expect(() => parseKeysFile(file([{ ...record, scopes: 'codec' }]))).toThrow(/keys\[0\]\.scopes/);
+    expect(() => parseKeysFile(file([{ ...record, revokedAt: '' }]))).toThrow(/keys\[0\]\.revokedAt/);
   });
 
   it('writes the keys file whole with mode 0600', () => {
@@ -153,4 +156,52 @@ describe('the development key of npm start', () => {
     expect(readFileSync(created.tokenFile, 'utf8').trim()).not.toBe(token);
     expect(readKeysFileOrEmpty(created.keysFile).keys).toHaveLength(2);
   });
+});
+
+describe('redpacket keys', () => {
+  const run = (path: string, ...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['bin/redpacket.cjs', 'keys', ...args], {
+        cwd: join(__dirname, '..', '..'),
+        env: { ...process.env, API_KEYS_FILE: path },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it('loses no key when several commands write the file at once', async () => {
+    const path = join(dir(), 'keys.json');
+    const minted = await Promise.all(
+      Array.from({ length: 6 }, () => run(path, 'create', '--scopes', 'packets:read')),
+    );
+    expect(minted.map((result) => result.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    const ids = minted.map((result) => result.stdout.trim().split('_')[1]);
+    expect(
+      readKeysFileOrEmpty(path)
+        .keys.map((key) => key.id)
+        .sort(),
+    ).toEqual(ids.sort());
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  }, 60_000);
+
+  it('refuses to grow the file past its bound and prunes revoked keys', async () => {
+    const path = join(dir(), 'keys.json');
+    const revokedAt = new Date().toISOString();
+    const full = Array.from({ length: MAX_KEYS }, (_, i) => ({
+      ...mintKey(['codec'], `k${i}`).record,
+      revokedAt,
+    }));
+    writeKeysFile(path, { version: 1, keys: full });
+    const refused = await run(path, 'create', '--scopes', 'codec');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/more than 1000 keys: drop revoked ones with `keys prune`/);
+    expect(readKeysFileOrEmpty(path).keys).toHaveLength(MAX_KEYS);
+    expect((await run(path, 'prune')).stderr).toMatch(/dropped 1000 revoked/);
+    expect((await run(path, 'create', '--scopes', 'codec')).code).toBe(0);
+    expect(readKeysFileOrEmpty(path).keys).toHaveLength(1);
+  }, 60_000);
 });

@@ -2,6 +2,7 @@
 // endpoint decodes them for the Temporal UI; payloads written under an old key still decode.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,14 +49,31 @@ async function temporalCli(...args: string[]): Promise<string> {
   return stdout;
 }
 
-function codecCall(env: HttpEnv, body: unknown, token?: string) {
-  return fetch(`${env.url}/codec/decode`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-    },
-    body: JSON.stringify(body),
+/** POST /codec/decode over node:http, which (unlike fetch) lets a test set the Host header. */
+function codecCall(
+  env: HttpEnv,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json(): Promise<unknown> }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${env.url}/codec/decode`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...headers,
+      },
+    });
+    request.on('response', (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, json: async () => JSON.parse(text) as unknown }),
+      );
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify(body));
   });
 }
 
@@ -162,6 +180,16 @@ describe('the codec endpoint', () => {
     expect(await response.json()).toEqual({ payloads: [] });
   });
 
+  it('on a loopback listener, still needs the scope for a forwarded caller or a foreign Host (a proxy, a rebound DNS name)', async () => {
+    expect((await codecCall(encrypted, {})).status).toBe(200);
+    expect((await codecCall(encrypted, {}, undefined, { 'x-forwarded-for': '203.0.113.7' })).status).toBe(
+      401,
+    );
+    expect((await codecCall(encrypted, {}, undefined, { forwarded: 'for=203.0.113.7' })).status).toBe(401);
+    expect((await codecCall(encrypted, {}, undefined, { host: 'attacker.example' })).status).toBe(401);
+    expect((await codecCall(encrypted, {}, undefined, { host: 'localhost:8233' })).status).toBe(200);
+  });
+
   it('needs the codec scope when its listener is not bound to loopback, even from loopback', async () => {
     expect((await codecCall(exposed, {})).status).toBe(401);
     const noCodec = exposed.mint(['packets:read', 'packets:claim', 'packets:create', 'packets:close']);
@@ -209,7 +237,9 @@ describe('the codec endpoint', () => {
       `Bearer ${keyed.token}`,
     );
     expect(withKey).toContain(`"authNo": "${authNo}"`);
-    await expect(temporalCli(...query, '--codec-endpoint', `${exposed.url}/codec`)).rejects.toThrow(/Unauthorized/);
+    await expect(temporalCli(...query, '--codec-endpoint', `${exposed.url}/codec`)).rejects.toThrow(
+      /Unauthorized/,
+    );
     await encrypted.request('POST', `/red-packets/${authNo}/refund`);
   });
 });

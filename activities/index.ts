@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import type { AlipayTransport } from '../alipay/gateway';
 import { disburse, refund } from '../alipay/methods';
 import { findOperation, settleOperation } from './settle-operation';
+import { verifyFunding, type FundingVerdict, type VerifyFundingInput } from './verify-funding';
 
 export interface ActivityConfig {
   /** Where Alipay sends refund notifications unless a packet names its own. */
@@ -85,6 +86,11 @@ export function createActivities(gateway: AlipayTransport, config: ActivityConfi
         Context.current().info.attempt,
       );
       return { operationId: operation.operationId, amountFen: operation.amount, status: operation.status };
+    },
+
+    /** Whether Alipay shows the pay a new packet rests on (see verify-funding.ts). */
+    verifyFunding(input: VerifyFundingInput): Promise<FundingVerdict> {
+      return verifyFunding(gateway, input);
     },
 
     /** The operation's status at Alipay, or null when Alipay has no such operation. */

@@ -41,7 +41,7 @@ export interface BenchEnv {
   taskQueue: string;
   /** CPU milliseconds each part has used so far (Linux only; empty elsewhere). */
   cpuMs(): Record<string, number>;
-  fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string }>;
+  fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string; payOperationId: string }>;
   /** Funds a packet and starts its lifecycle with the typed client; returns its auth_no. */
   openPacket(packet: Omit<RedPacketInput, 'authNo' | 'outOrderNo'>): Promise<string>;
   ledger(authNo: string): Promise<SandboxLedger>;
@@ -148,8 +148,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     }),
     fund,
     async openPacket(packet) {
-      const funded = await fund(packet.totalFen);
-      await packets.createRedPacket({ ...packet, ...funded });
+      const { payOperationId, ...funded } = await fund(packet.totalFen);
+      await packets.createRedPacket({ ...packet, ...funded, funding: { payOperationId } });
       return funded.authNo;
     },
     async ledger(authNo) {

@@ -11,13 +11,14 @@ const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 1000);
 async function main(): Promise<void> {
   const env = await startBenchEnv();
   try {
-    const { authNo, outOrderNo } = await env.fund(CLAIMS * 100);
+    const { authNo, outOrderNo, payOperationId } = await env.fund(CLAIMS * 100);
     const created = await fetch(`${env.apiUrl}/red-packets`, {
       method: 'POST',
       headers: env.apiHeaders,
       body: JSON.stringify({
         authNo,
         outOrderNo,
+        payOperationId,
         amount: `${CLAIMS}.00`,
         shares: CLAIMS,
         split: 'fixed',

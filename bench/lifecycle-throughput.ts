@@ -19,10 +19,11 @@ async function main(): Promise<void> {
 
     const oursStart = process.hrtime.bigint();
     await pool(LIFECYCLES, CONCURRENCY, async (index) => {
-      const { authNo, outOrderNo } = funded[index]!;
+      const { authNo, outOrderNo, payOperationId } = funded[index]!;
       await env.packets.createRedPacket({
         authNo,
         outOrderNo,
+        funding: { payOperationId },
         totalFen: 1000,
         split: 'random',
         shares: CLAIMS + 1,

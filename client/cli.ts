@@ -15,7 +15,7 @@ const USAGE = `redpacket <command> [options]
   talks to the service API at $REDPACKET_API_URL (default http://127.0.0.1:$HTTP_PORT, port 3000)
   with the key in $REDPACKET_API_KEY (default: the development key of \`npm start\` in $DATA_DIR/api-key)
 
-  create --auth-no N --out-order-no O --amount 10.00 [--shares 5] [--split fixed|random|claimant] [--ttl-seconds 3600] [--title T]
+  create --auth-no N --out-order-no O (--pay-operation-id P | --pay-out-request-no R) --amount 10.00 [--shares 5] [--split fixed|random|claimant] [--ttl-seconds 3600] [--title T]
   claim  --auth-no N --claim-id C (--payee-user-id 2088... | --payee-logon-id L) [--amount 1.00]
   status --auth-no N
   refund --auth-no N
@@ -87,7 +87,9 @@ function workflowLink(authNo: string): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A merchant's pay call against the embedded sandbox, with the key files `npm start` wrote. */
-async function fundInSandbox(amount: string): Promise<{ authNo: string; outOrderNo: string }> {
+async function fundInSandbox(
+  amount: string,
+): Promise<{ authNo: string; outOrderNo: string; payOperationId: string }> {
   const dir = join(dataDirFrom(), 'sandbox');
   let gateway: AlipayGateway;
   try {
@@ -114,7 +116,7 @@ async function fundInSandbox(amount: string): Promise<{ authNo: string; outOrder
       // Alipay's own timeout refund of this pay is notified to the webhook listener.
       { notifyUrl: endpoints().notify },
     );
-    return { authNo: pay.authNo, outOrderNo };
+    return { authNo: pay.authNo, outOrderNo, payOperationId: pay.operationId };
   } finally {
     await gateway.close();
   }
@@ -122,15 +124,16 @@ async function fundInSandbox(amount: string): Promise<{ authNo: string; outOrder
 
 async function demo(options: { amount: string; shares: number; ttlSeconds: number }): Promise<void> {
   console.log(`1. Paying ${options.amount} yuan into a red packet at the sandbox (agreement pay) ...`);
-  const { authNo, outOrderNo } = await fundInSandbox(options.amount);
+  const { authNo, outOrderNo, payOperationId } = await fundInSandbox(options.amount);
   console.log(`   auth_no ${authNo}`);
   console.log(
-    `2. Starting its lifecycle: ${options.shares} random shares, expiring in ${options.ttlSeconds}s`,
+    `2. Starting its lifecycle: ${options.shares} random shares, expiring in ${options.ttlSeconds}s; it opens once Alipay shows the pay`,
   );
   print(
     await call('POST', '/red-packets', {
       authNo,
       outOrderNo,
+      payOperationId,
       amount: options.amount,
       shares: options.shares,
       split: 'random',
@@ -154,7 +157,7 @@ async function demo(options: { amount: string; shares: number; ttlSeconds: numbe
   let state: Record<string, unknown> = {};
   for (let waited = 0; waited < options.ttlSeconds + 60; waited += 1) {
     state = await call('GET', `/red-packets/${authNo}`);
-    if (state.status === 'COMPLETED' || state.status === 'REFUND_BLOCKED') break;
+    if (['COMPLETED', 'REFUND_BLOCKED', 'REJECTED'].includes(String(state.status))) break;
     process.stdout.write(`   ${String(state.status)} ... ${waited}s\r`);
     await sleep(1000);
   }
@@ -176,6 +179,8 @@ async function main(): Promise<void> {
       name: { type: 'string' },
       'auth-no': { type: 'string' },
       'out-order-no': { type: 'string' },
+      'pay-operation-id': { type: 'string' },
+      'pay-out-request-no': { type: 'string' },
       amount: { type: 'string' },
       shares: { type: 'string' },
       split: { type: 'string' },
@@ -209,6 +214,8 @@ async function main(): Promise<void> {
         await call('POST', '/red-packets', {
           authNo: need('auth-no'),
           outOrderNo: need('out-order-no'),
+          payOperationId: values['pay-operation-id'],
+          payOutRequestNo: values['pay-out-request-no'],
           amount: need('amount'),
           shares: integer('shares'),
           split: values.split,

@@ -3,6 +3,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -14,6 +15,7 @@ import {
   claimBatchUpdate,
   claimUpdate,
   closeNowSignal,
+  fundingSettledUpdate,
   RED_PACKET_STATUS,
   retryRefundSignal,
   stateQuery,
@@ -22,8 +24,10 @@ import {
   type ClaimOutcome,
   type ClaimRefusalReason,
   type ClaimRequest,
+  type FundingReference,
   type RedPacketInput,
   type RedPacketState,
+  type RedPacketStatus,
 } from '../workflows/messages';
 
 /** The same auth_no was started with a different request. */
@@ -35,7 +39,33 @@ export interface CreateResult {
   workflowId: string;
   /** false when this exact request had already started the packet. */
   created: boolean;
+  /**
+   * Where the packet stands once its funding is settled: OPEN (or later), REJECTED, or still
+   * VERIFYING_FUNDING when Alipay did not answer within the wait.
+   */
+  status: RedPacketStatus;
 }
+
+/** The registration names no pay to verify, or names it twice, or malformed. */
+export class FundingReferenceError extends Error {
+  override name = 'FundingReferenceError';
+}
+
+const REQUEST_NO = /^[0-9A-Za-z_-]{1,64}$/;
+
+function checkFunding(funding: FundingReference | undefined): void {
+  const named = funding ? Object.keys(funding) : [];
+  if (named.length !== 1 || !['payOperationId', 'payOutRequestNo'].includes(named[0]!))
+    throw new FundingReferenceError(
+      'name the pay to verify: exactly one of payOperationId or payOutRequestNo',
+    );
+  const value = Object.values(funding!)[0] as unknown;
+  if (typeof value !== 'string' || !REQUEST_NO.test(value))
+    throw new FundingReferenceError(`${named[0]} must be 1 to 64 letters, digits, _ or -`);
+}
+
+/** How long createRedPacket waits for Alipay to confirm the funding before answering. */
+export const FUNDING_WAIT_MS = 10_000;
 
 const REFUSAL_REASONS: readonly ClaimRefusalReason[] = [
   'PACKET_NOT_OPEN',
@@ -77,19 +107,49 @@ async function claimOnClosedPacket(
   return { accepted: false, claimId: request.claimId, reason: 'PACKET_NOT_OPEN' };
 }
 
+function isDeadlineExceeded(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (code === 4 || /DEADLINE_EXCEEDED|deadline exceeded/i.test(current.message)) return true;
+  }
+  return false;
+}
+
 export type RedPacketClient = ReturnType<typeof createRedPacketClient>;
 
 export function createRedPacketClient(temporal: Client, taskQueue: string) {
   const handleFor = (authNo: string): WorkflowHandle<typeof RedPacketLifecycle> =>
     temporal.workflow.getHandle<typeof RedPacketLifecycle>(workflowIdFor(authNo));
 
+  /** The packet's status once its funding is settled, waiting at most `waitMs` for Alipay. */
+  const fundingStatus = async (authNo: string, waitMs: number): Promise<RedPacketStatus> => {
+    const handle = handleFor(authNo);
+    try {
+      return await temporal.withDeadline(Date.now() + waitMs, () =>
+        handle.executeUpdate(fundingSettledUpdate),
+      );
+    } catch (error) {
+      // Finished already (rejected, or a whole lifecycle since): its final state says.
+      if (error instanceof WorkflowNotFoundError) return (await handle.result()).status;
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(error))
+        return 'VERIFYING_FUNDING';
+      throw error;
+    }
+  };
+
   return {
     /**
      * Starts the packet's lifecycle once. `fingerprint` identifies the request (by default the
      * input): the same request again is answered as created before, a different one is a conflict.
      */
-    async createRedPacket(input: RedPacketInput, fingerprint = JSON.stringify(input)): Promise<CreateResult> {
+    async createRedPacket(
+      input: RedPacketInput,
+      fingerprint = JSON.stringify(input),
+      fundingWaitMs = FUNDING_WAIT_MS,
+    ): Promise<CreateResult> {
+      checkFunding(input.funding);
       const workflowId = workflowIdFor(input.authNo);
+      let created: boolean;
       try {
         await temporal.workflow.start<typeof RedPacketLifecycle>(WORKFLOW_TYPE, {
           taskQueue,
@@ -104,15 +164,17 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
           memo: { request: fingerprint },
           staticSummary: summary(input),
         });
-        return { workflowId, created: true };
+        created = true;
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
         const description = await temporal.workflow.getHandle(workflowId).describe();
-        if (description.memo?.request === fingerprint) return { workflowId, created: false };
-        throw new RedPacketConflictError(
-          `red packet ${input.authNo} was already created with a different request`,
-        );
+        if (description.memo?.request !== fingerprint)
+          throw new RedPacketConflictError(
+            `red packet ${input.authNo} was already created with a different request`,
+          );
+        created = false;
       }
+      return { workflowId, created, status: await fundingStatus(input.authNo, fundingWaitMs) };
     },
 
     /** Submits a claim; a refusal is an outcome (with its reason), not an error. */
@@ -135,6 +197,12 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
       try {
         return await handle.executeUpdate(claimBatchUpdate, { args: [requests] });
       } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError && error.cause?.message === 'PACKET_NOT_OPEN')
+          return requests.map((request) => ({
+            accepted: false,
+            claimId: request.claimId,
+            reason: 'PACKET_NOT_OPEN',
+          }));
         if (!(error instanceof WorkflowNotFoundError)) throw error;
         return Promise.all(requests.map((request) => claimOnClosedPacket(handle, request, error)));
       }

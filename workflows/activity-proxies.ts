@@ -24,6 +24,20 @@ export const { queryOperation } = proxyActivities<RedPacketActivities>({
   },
 });
 
+/**
+ * Checking a new packet's funding: retried about two minutes (8 attempts, backoff to 30 s), then
+ * the packet is rejected as unverified: it never opens on hope.
+ */
+export const { verifyFunding } = proxyActivities<RedPacketActivities>({
+  startToCloseTimeout: '20 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 8,
+  },
+});
+
 /** Alipay refused for good (or closed the operation): retrying the same request changes nothing. */
 export function refusalMessage(error: unknown): string | undefined {
   if (

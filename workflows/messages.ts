@@ -18,7 +18,35 @@ export function workflowIdFor(authNo: string): string {
 export type SplitMode = 'fixed' | 'random' | 'claimant';
 
 export type RedPacketStatus =
-  'OPEN' | 'CLOSING' | 'REFUNDING' | 'AWAITING_REFUND_NOTIFY' | 'REFUND_BLOCKED' | 'COMPLETED';
+  | 'VERIFYING_FUNDING'
+  | 'OPEN'
+  | 'CLOSING'
+  | 'REFUNDING'
+  | 'AWAITING_REFUND_NOTIFY'
+  | 'REFUND_BLOCKED'
+  | 'COMPLETED'
+  | 'REJECTED';
+
+/**
+ * The pay a packet rests on, as Alipay knows it: its operation_id (queried with the auth_no,
+ * Alipay's efficient form) or its out_request_no (queried with the out_order_no).
+ */
+export type FundingReference = { payOperationId: string } | { payOutRequestNo: string };
+
+/** Why a packet never opened. No money moved. */
+export type FundingRejectionReason =
+  | 'FUNDING_NOT_NAMED'
+  | 'FUNDING_NOT_FOUND'
+  | 'FUNDING_NOT_PAY'
+  | 'FUNDING_ORDER_MISMATCH'
+  | 'FUNDING_NOT_SUCCESS'
+  | 'FUNDING_AMOUNT_MISMATCH'
+  | 'FUNDING_UNVERIFIED';
+
+export interface FundingRejection {
+  reason: FundingRejectionReason;
+  detail: string;
+}
 
 /** Amounts are integer fen. Validated at the edge (client/), trusted here. */
 export interface RedPacketInput {
@@ -31,6 +59,8 @@ export interface RedPacketInput {
   /** Number of claims allowed; required for `fixed` and `random`. */
   shares?: number;
   split: SplitMode;
+  /** The pay to verify before the packet opens; required for new packets. */
+  funding?: FundingReference;
   title?: string;
   /** Where Alipay sends the refund notification; the worker's ALIPAY_NOTIFY_URL otherwise. */
   notifyUrl?: string;
@@ -84,6 +114,8 @@ export interface RedPacketState {
   claims: Array<{ claimId: string; amountFen: number; status: ClaimStatus; failure?: string }>;
   refund: RefundView | null;
   ignoredNotifications: Array<{ notifyId: string; reason: string }>;
+  /** Set when the status is REJECTED. */
+  rejection?: FundingRejection;
 }
 
 export const claimUpdate = defineUpdate<ClaimOutcome, [ClaimRequest]>('claim');
@@ -102,3 +134,5 @@ export const closeNowSignal = defineSignal('closeNow');
 /** An operator retries a refund that Alipay refused (REFUND_BLOCKED). */
 export const retryRefundSignal = defineSignal('retryRefund');
 export const stateQuery = defineQuery<RedPacketState>('state');
+/** Answers once the funding is verified or refused: the status then (OPEN, REJECTED, ...). */
+export const fundingSettledUpdate = defineUpdate<RedPacketStatus>('fundingSettled');

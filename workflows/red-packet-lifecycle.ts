@@ -1,11 +1,13 @@
 // RedPacketLifecycle: one durable workflow per red packet (id red-packet-<auth_no>).
-// OPEN -> CLOSING -> REFUNDING -> AWAITING_REFUND_NOTIFY -> COMPLETED; fully claimed: OPEN -> COMPLETED.
+// VERIFYING_FUNDING -> OPEN -> CLOSING -> REFUNDING -> AWAITING_REFUND_NOTIFY -> COMPLETED;
+// fully claimed: OPEN -> COMPLETED; funding not shown by Alipay: VERIFYING_FUNDING -> REJECTED.
 import {
   allHandlersFinished,
   CancellationScope,
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -19,6 +21,7 @@ import {
   claimSignal,
   claimUpdate,
   closeNowSignal,
+  fundingSettledUpdate,
   MAX_CLAIM_BATCH,
   RED_PACKET_STATUS,
   retryRefundSignal,
@@ -26,6 +29,7 @@ import {
   type ClaimOutcome,
   type ClaimRefusalReason,
   type ClaimRequest,
+  type FundingRejection,
   type RedPacketInput,
   type RedPacketState,
   type RedPacketStatus,
@@ -35,6 +39,7 @@ import { Notifications, type NotificationsSnapshot } from './notifications';
 import { refundRemainder } from './refund-remainder';
 import { disburseRequestNumbers } from './request-numbers';
 import { describeForUi, toState } from './state-view';
+import { checkFunding, VERIFY_FUNDING_PATCH } from './verify-funding';
 
 /**
  * At most this many payouts in flight per packet: a burst of claims must not flood the workflow
@@ -58,13 +63,19 @@ export async function RedPacketLifecycle(
     ? new Ledger(carried.ledger)
     : Ledger.empty(input.totalFen, input.split, input.shares);
   const notifications = new Notifications(input.authNo, carried?.notifications);
-  let status: RedPacketStatus = 'OPEN';
+  // A new packet verifies its funding first; a continued run, or a history from before that
+  // check existed, is open already.
+  let status: RedPacketStatus = !carried && patched(VERIFY_FUNDING_PATCH) ? 'VERIFYING_FUNDING' : 'OPEN';
+  let rejection: FundingRejection | undefined;
   let refund: RefundView | null = null;
   let closeRequested = carried?.closeRequested ?? false;
   let retryRequested = false;
   let drainingForContinueAsNew = false;
 
-  const state = (): RedPacketState => toState(input, status, ledger, refund, notifications);
+  const state = (): RedPacketState => ({
+    ...toState(input, status, ledger, refund, notifications),
+    ...(rejection ? { rejection } : {}),
+  });
   const show = (): void => describeForUi(state());
   const setStatus = (next: RedPacketStatus, lasting: boolean): void => {
     status = next;
@@ -127,6 +138,10 @@ export async function RedPacketLifecycle(
   setHandler(claimBatchUpdate, (requests) => requests.map(claim), {
     validator: (requests) => {
       if (requests.length === 0 || requests.length > MAX_CLAIM_BATCH) throw new Error('BATCH_SIZE');
+      // Not open (verifying, closing, finished): refuse the whole batch before it reaches
+      // history, unless it repeats a claim, which gets its first answer.
+      if (requests.every((request: ClaimRequest) => refusal(request) === 'PACKET_NOT_OPEN'))
+        throw new Error('PACKET_NOT_OPEN');
     },
   });
   setHandler(claimSignal, (request) => void claim(request));
@@ -139,6 +154,21 @@ export async function RedPacketLifecycle(
   setHandler(closeNowSignal, () => void (closeRequested = true));
   setHandler(retryRefundSignal, () => void (retryRequested = true));
   setHandler(stateQuery, state);
+  setHandler(fundingSettledUpdate, async () => {
+    await condition(() => status !== 'VERIFYING_FUNDING');
+    return status;
+  });
+
+  show();
+  if (status === 'VERIFYING_FUNDING') {
+    rejection = await checkFunding(input);
+    if (rejection) {
+      setStatus('REJECTED', true);
+      await condition(allHandlersFinished);
+      return state();
+    }
+    setStatus('OPEN', false);
+  }
 
   // Claims accepted while the previous run drained for continue-as-new are paid now.
   startWaitingDisbursements();

@@ -55,6 +55,8 @@ export function describeForUi(state: RedPacketState): void {
         (state.refund.failure ? ` (${state.refund.failure})` : ''),
     );
   }
+  if (state.rejection)
+    lines.push(`Rejected, ${state.rejection.reason}: ${state.rejection.detail}. No money moved.`);
   if (state.ignoredNotifications.length > 0)
     lines.push(`Ignored notifications: ${state.ignoredNotifications.length}`);
   setCurrentDetails(lines.join('\n'));

@@ -1,12 +1,15 @@
 // Validation of the service API's request bodies, beyond their JSON schema: money, time,
 // and the rules between fields. Produces the workflow's input in integer fen.
 import { AmountError, MAX_AMOUNT_FEN, parseAmount } from '../../alipay/money';
-import type { ClaimRequest, RedPacketInput, SplitMode } from '../../workflows/messages';
+import type { ClaimRequest, FundingReference, RedPacketInput, SplitMode } from '../../workflows/messages';
 import { badRequest } from './errors';
 
 export interface CreateBody {
   authNo: string;
   outOrderNo: string;
+  /** The pay this packet rests on: its operation_id, or its out_request_no. Exactly one. */
+  payOperationId?: string;
+  payOutRequestNo?: string;
   amount: string;
   shares?: number;
   split?: SplitMode;
@@ -50,6 +53,13 @@ export function toRedPacketInput(
   now: Date,
   settings: DeploymentSettings = {},
 ): RedPacketInput {
+  if ((body.payOperationId === undefined) === (body.payOutRequestNo === undefined)) {
+    throw badRequest('payOperationId', 'or payOutRequestNo names the pay to verify: give exactly one');
+  }
+  const funding: FundingReference =
+    body.payOperationId !== undefined
+      ? { payOperationId: body.payOperationId }
+      : { payOutRequestNo: body.payOutRequestNo! };
   const totalFen = fen('amount', body.amount);
   const split: SplitMode = body.split ?? (body.shares === undefined ? 'claimant' : 'random');
   if (split !== 'claimant' && body.shares === undefined)
@@ -77,6 +87,7 @@ export function toRedPacketInput(
     outOrderNo: body.outOrderNo,
     totalFen,
     split,
+    funding,
     shares: body.shares,
     expiresAt: expiresAt.toISOString(),
     title: body.title,

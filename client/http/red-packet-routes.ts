@@ -51,10 +51,18 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
     async (request, reply) => {
       const input = toRedPacketInput(request.body, deps.now?.() ?? new Date(), deps.settings);
       try {
-        const { workflowId, created } = await packets.createRedPacket(input, fingerprint(request.body));
-        const status = created
-          ? 'OPEN'
-          : ((await packets.getState(input.authNo).catch(() => undefined))?.status ?? 'COMPLETED');
+        const { workflowId, created, status } = await packets.createRedPacket(
+          input,
+          fingerprint(request.body),
+        );
+        if (status === 'REJECTED') {
+          const { rejection } = await packets.getState(input.authNo);
+          return reply.code(422).send({
+            error: `funding not verified: ${rejection?.detail ?? 'see the packet'}; no money moved`,
+            reason: rejection?.reason,
+            workflowId,
+          });
+        }
         return reply.code(created ? 201 : 200).send({ workflowId, authNo: input.authNo, status });
       } catch (error) {
         if (error instanceof RedPacketConflictError) throw new HttpError(409, error.message, 'authNo');

@@ -16,6 +16,8 @@ export const createBody = {
   properties: {
     authNo: AUTH_NO,
     outOrderNo: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,64}$' },
+    payOperationId: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,64}$' },
+    payOutRequestNo: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,64}$' },
     amount: AMOUNT,
     shares: { type: 'integer', minimum: 1, maximum: 10_000 },
     split: { type: 'string', enum: ['fixed', 'random', 'claimant'] },

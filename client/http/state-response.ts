@@ -28,5 +28,6 @@ export function stateResponse(state: RedPacketState) {
         }
       : null,
     ignoredNotifications: state.ignoredNotifications,
+    ...(state.rejection ? { rejection: state.rejection } : {}),
   };
 }

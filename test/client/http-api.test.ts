@@ -34,10 +34,11 @@ async function postNotify(body: string, contentType = 'application/x-www-form-ur
 
 describe('a whole lifecycle through the API', () => {
   it('creates, takes claims, expires, refunds, completes on the sandbox’s notification; both ledgers agree', async () => {
-    const { authNo, outOrderNo } = await env.fund(1000);
+    const { authNo, outOrderNo, payOperationId } = await env.fund(1000);
     const body = {
       authNo,
       outOrderNo,
+      payOperationId,
       amount: '10.00',
       shares: 4,
       split: 'fixed',
@@ -96,20 +97,42 @@ describe('a whole lifecycle through the API', () => {
 
 describe('service API input', () => {
   it.each([
-    [{ outOrderNo: 'o', amount: '1.00' }, 'authNo'],
-    [{ authNo: 'A1', outOrderNo: 'o', amount: '1.001' }, 'amount'],
-    [{ authNo: 'A1', outOrderNo: 'o', amount: '-1.00' }, 'amount'],
-    [{ authNo: 'A1', outOrderNo: 'o', amount: 1 }, 'amount'],
-    [{ authNo: 'A1', outOrderNo: 'o', amount: '0.00' }, 'amount'],
-    [{ authNo: 'A-1; drop', outOrderNo: 'o', amount: '1.00' }, 'authNo'],
-    [{ authNo: 'A1', outOrderNo: 'o', amount: '1.00', split: 'fixed' }, 'shares'],
-    [{ authNo: 'A1', outOrderNo: 'o', amount: '0.05', shares: 6 }, 'shares'],
-    [{ authNo: 'A1', outOrderNo: 'o', amount: '1.00', expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
+    [{ outOrderNo: 'o', payOperationId: 'P1', amount: '1.00' }, 'authNo'],
+    [{ authNo: 'A1', outOrderNo: 'o', amount: '1.00' }, 'payOperationId'],
     [
-      { authNo: 'A1', outOrderNo: 'o', amount: '1.00', ttlSeconds: 5, expiresAt: '2099-01-01T00:00:00Z' },
+      { authNo: 'A1', outOrderNo: 'o', payOperationId: 'P1', payOutRequestNo: 'R1', amount: '1.00' },
+      'payOperationId',
+    ],
+    [{ authNo: 'A1', outOrderNo: 'o', payOperationId: 'P 1', amount: '1.00' }, 'payOperationId'],
+    [{ authNo: 'A1', outOrderNo: 'o', payOperationId: 'P1', amount: '1.001' }, 'amount'],
+    [{ authNo: 'A1', outOrderNo: 'o', payOperationId: 'P1', amount: '-1.00' }, 'amount'],
+    [{ authNo: 'A1', outOrderNo: 'o', payOperationId: 'P1', amount: 1 }, 'amount'],
+    [{ authNo: 'A1', outOrderNo: 'o', payOperationId: 'P1', amount: '0.00' }, 'amount'],
+    [{ authNo: 'A-1; drop', outOrderNo: 'o', payOperationId: 'P1', amount: '1.00' }, 'authNo'],
+    [{ authNo: 'A1', outOrderNo: 'o', payOperationId: 'P1', amount: '1.00', split: 'fixed' }, 'shares'],
+    [{ authNo: 'A1', outOrderNo: 'o', payOperationId: 'P1', amount: '0.05', shares: 6 }, 'shares'],
+    [
+      {
+        authNo: 'A1',
+        outOrderNo: 'o',
+        payOperationId: 'P1',
+        amount: '1.00',
+        expiresAt: '2001-01-01T00:00:00Z',
+      },
       'expiresAt',
     ],
-    [{ authNo: 'A1', outOrderNo: 'o', amount: '1.00', surprise: true }, 'surprise'],
+    [
+      {
+        authNo: 'A1',
+        outOrderNo: 'o',
+        payOperationId: 'P1',
+        amount: '1.00',
+        ttlSeconds: 5,
+        expiresAt: '2099-01-01T00:00:00Z',
+      },
+      'expiresAt',
+    ],
+    [{ authNo: 'A1', outOrderNo: 'o', payOperationId: 'P1', amount: '1.00', surprise: true }, 'surprise'],
   ])('refuses %j naming %s', async (body, field) => {
     const response = await env.request('POST', '/red-packets', body);
     expect(response.status).toBe(400);

@@ -1,5 +1,5 @@
 // Reads workflow histories: billable actions (DESIGN.md section 7) and recorded replay fixtures.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -49,10 +49,13 @@ export function billableActions(history: History): { total: number; byKind: Reco
 
 /**
  * With RECORD_HISTORIES=1, keeps this run's history as a replay fixture under test/histories/,
- * protobuf-encoded (exact, and independent of the JSON converters' protobufjs versions).
+ * protobuf-encoded (exact, and independent of the JSON converters' protobufjs versions). An
+ * existing fixture is never overwritten: it stands for workflows already running with the code
+ * that wrote it. A scenario whose history changes gets a new name.
  */
 export async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
+  if (existsSync(join(HISTORIES_DIR, `${name}.binpb`))) return;
   const history = await handle.fetchHistory();
   mkdirSync(HISTORIES_DIR, { recursive: true });
   writeFileSync(

@@ -52,10 +52,10 @@ export interface HttpEnv {
   gateway: AlipayGateway;
   metrics: Metrics;
   /** Funds a packet in the sandbox (as the payer's pay call would) and returns its auth_no. */
-  fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string }>;
+  fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string; payOperationId: string }>;
   /** Funds a packet of `amount` and creates it through `POST /red-packets`; throws unless 201. */
   openPacket(
-    body: Omit<CreateBody, 'authNo' | 'outOrderNo'>,
+    body: Omit<CreateBody, 'authNo' | 'outOrderNo' | 'payOperationId' | 'payOutRequestNo'>,
   ): Promise<{ authNo: string; outOrderNo: string; status: number }>;
   request(
     method: string,

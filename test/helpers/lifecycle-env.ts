@@ -37,6 +37,8 @@ export interface PacketOptions {
   split: RedPacketInput['split'];
   shares?: number;
   ttlMs: number;
+  /** How long the start waits for the funding check (the typed client's default otherwise). */
+  fundingWaitMs?: number;
   /** The sandbox refunds the balance itself after this long (agreement pay `orderExpiredTime`). */
   alipayExpiry?: string;
   refundNotifyWaitMs?: number;
@@ -101,13 +103,14 @@ export async function startLifecycleEnv(
         outOrderNo: pay.outOrderNo,
         totalFen: options.totalFen,
         split: options.split,
+        funding: { payOperationId: pay.payOperationId },
         shares: options.shares,
         expiresAt: new Date(now.getTime() + options.ttlMs).toISOString(),
         title: 'test red packet',
         refundNotifyWaitMs: options.refundNotifyWaitMs,
         continueAsNewAfterEvents: options.continueAsNewAfterEvents,
       };
-      await packets.createRedPacket(input);
+      await packets.createRedPacket(input, undefined, options.fundingWaitMs);
       return { authNo: pay.authNo, input };
     },
     async close() {

@@ -7,7 +7,7 @@ let paid = 0;
 export async function payRedPacket(
   gateway: AlipayTransport,
   options: { totalFen: number; notifyUrl: string; prefix: string; extraParam?: string },
-): Promise<{ authNo: string; outOrderNo: string }> {
+): Promise<{ authNo: string; outOrderNo: string; payOperationId: string }> {
   paid += 1;
   const outOrderNo = `${options.prefix}${Date.now()}${paid}`;
   const pay = await agreementPay(
@@ -22,5 +22,5 @@ export async function payRedPacket(
     },
     { notifyUrl: options.notifyUrl },
   );
-  return { authNo: pay.authNo, outOrderNo };
+  return { authNo: pay.authNo, outOrderNo, payOperationId: pay.operationId };
 }

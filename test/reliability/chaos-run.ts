@@ -188,6 +188,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const created = await api('POST', '/red-packets', {
       authNo: pay.authNo,
       outOrderNo,
+      payOutRequestNo: payRequest.outRequestNo,
       amount: '10.00',
       shares: options.claimsPerLifecycle + 2,
       split: 'random',
@@ -196,6 +197,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (created.status !== 201 && created.status !== 200)
       throw new Error(`create ${created.status} ${JSON.stringify(created.json)}`);
     report.started += 1;
+    // Alipay may be failing right now: the packet opens once the funding query gets through.
+    for (let status = created.json.status; status === 'VERIFYING_FUNDING';) {
+      await sleep(500);
+      status = (await api('GET', `/red-packets/${pay.authNo}`)).json.status;
+    }
     for (let claim = 0; claim < options.claimsPerLifecycle; claim++) {
       const body = {
         claimId: `c${claim}`,

@@ -1,0 +1,71 @@
+// Before a packet opens, Alipay must show the pay it rests on: a PAY, SUCCESS, for exactly the
+// registered amount, on this auth_no and out_order_no. A transient failure is thrown (Temporal
+// retries, bounded); every definite answer is a verdict.
+import { AlipayError } from '../alipay/errors';
+import type { AlipayTransport } from '../alipay/gateway';
+import { formatFen } from '../alipay/money';
+import { queryOperation, type OperationQuery, type QueriedOperation } from '../alipay/methods';
+import type { FundingReference, FundingRejection } from '../workflows/messages';
+import { isNotFound } from './failures';
+
+export interface VerifyFundingInput {
+  authNo: string;
+  outOrderNo: string;
+  totalFen: number;
+  funding: FundingReference;
+}
+
+export type FundingVerdict =
+  { verified: true; operationId: string } | ({ verified: false } & FundingRejection);
+
+function queryFor(input: VerifyFundingInput): OperationQuery {
+  return 'payOperationId' in input.funding
+    ? { authNo: input.authNo, operationId: input.funding.payOperationId }
+    : { outOrderNo: input.outOrderNo, outRequestNo: input.funding.payOutRequestNo };
+}
+
+export function judgeFunding(input: VerifyFundingInput, pay: QueriedOperation): FundingVerdict {
+  const refuse = (reason: FundingRejection['reason'], detail: string): FundingVerdict => ({
+    verified: false,
+    reason,
+    detail,
+  });
+  if (pay.operationType !== 'PAY')
+    return refuse(
+      'FUNDING_NOT_PAY',
+      `operation ${pay.operationId} is a ${pay.operationType ?? 'operation of no type'}, not a PAY`,
+    );
+  if (pay.authNo !== input.authNo || pay.outOrderNo !== input.outOrderNo)
+    return refuse(
+      'FUNDING_ORDER_MISMATCH',
+      `the pay belongs to auth_no ${pay.authNo}, out_order_no ${pay.outOrderNo}`,
+    );
+  if (pay.status !== 'SUCCESS') return refuse('FUNDING_NOT_SUCCESS', `the pay is ${pay.status} at Alipay`);
+  if (pay.amount !== input.totalFen)
+    return refuse(
+      'FUNDING_AMOUNT_MISMATCH',
+      `Alipay shows ${formatFen(pay.amount)} paid, the packet registers ${formatFen(input.totalFen)}`,
+    );
+  return { verified: true, operationId: pay.operationId };
+}
+
+export async function verifyFunding(
+  gateway: AlipayTransport,
+  input: VerifyFundingInput,
+): Promise<FundingVerdict> {
+  let pay: QueriedOperation;
+  try {
+    pay = await queryOperation(gateway, queryFor(input));
+  } catch (error) {
+    if (isNotFound(error))
+      return { verified: false, reason: 'FUNDING_NOT_FOUND', detail: 'Alipay has no such pay' };
+    if (error instanceof AlipayError && error.kind === 'permanent')
+      return {
+        verified: false,
+        reason: 'FUNDING_UNVERIFIED',
+        detail: `Alipay refused the query: ${error.message}`,
+      };
+    throw error;
+  }
+  return judgeFunding(input, pay);
+}

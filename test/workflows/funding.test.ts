@@ -1,0 +1,243 @@
+// A packet opens only on money Alipay holds (DESIGN.md section 3): every registration that
+// Alipay does not back ends REJECTED with its reason, accepts no claim and moves no money.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { appPayOrderString, disburse } from '../../alipay/methods';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { connectToDevServer, createTimeSkippingEnv, type DevServerHandles } from '../harness/temporal';
+import { recordHistory } from '../helpers/history';
+import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
+import { eventually, startLifecycleEnv } from '../helpers/lifecycle-env';
+import type { RedPacketState } from '../../workflows/messages';
+
+let temporal: DevServerHandles;
+let env: HttpEnv;
+
+beforeAll(async () => {
+  temporal = await connectToDevServer();
+  env = await startHttpEnv(temporal.nativeConnection);
+});
+afterEach(() => env.sandbox.faults.set({}));
+afterAll(async () => {
+  await env?.close();
+  await temporal?.close();
+});
+
+const QUERY = 'alipay.fund.coupon.operation.query';
+
+/** A refused registration: 422 with the reason, REJECTED, no claim taken, nothing moved at Alipay. */
+async function expectRejected(body: Record<string, unknown>, reason: string): Promise<void> {
+  const authNo = String(body.authNo);
+  const ledgerBefore = env.sandbox.ledger.findPacket(authNo);
+  const created = await env.request('POST', '/red-packets', {
+    split: 'fixed',
+    shares: 2,
+    ttlSeconds: 600,
+    ...body,
+  });
+  expect(created).toMatchObject({ status: 422, json: { reason } });
+  const state = await env.request('GET', `/red-packets/${authNo}`);
+  expect(state.json).toMatchObject({ status: 'REJECTED', rejection: { reason }, claims: [], refund: null });
+  const claim = await env.request('POST', `/red-packets/${authNo}/claims`, {
+    claimId: 'after-rejection',
+    payeeUserId: '2088000000000099',
+  });
+  expect(claim).toMatchObject({ status: 409, json: { reason: 'PACKET_NOT_OPEN' } });
+  if (ledgerBefore) {
+    expect(env.sandbox.ledger.packet(authNo)).toMatchObject({
+      disbursed: 0,
+      refunded: 0,
+      balance: ledgerBefore.funded,
+    });
+    expect(env.sandbox.ledger.packet(authNo).operations.map((operation) => operation.operationType)).toEqual([
+      'PAY',
+    ]);
+  }
+}
+
+describe('funding verified before a packet opens', () => {
+  it('opens a registration Alipay backs, named by operation id or by the pay’s out_request_no', async () => {
+    const byId = await env.fund(300);
+    expect(
+      await env.request('POST', '/red-packets', { ...byId, amount: '3.00', shares: 3, split: 'fixed' }),
+    ).toMatchObject({ status: 201, json: { status: 'OPEN' } });
+    const { payOperationId: _unused, ...byRequest } = await env.fund(200);
+    const outRequestNo = `${byRequest.outOrderNo}P`;
+    const created = await env.request('POST', '/red-packets', {
+      ...byRequest,
+      payOutRequestNo: outRequestNo,
+      amount: '2.00',
+      shares: 2,
+      split: 'fixed',
+    });
+    expect(created).toMatchObject({ status: 201, json: { status: 'OPEN' } });
+    const claim = await env.request('POST', `/red-packets/${byRequest.authNo}/claims`, {
+      claimId: 'c1',
+      payeeUserId: '2088000000000001',
+    });
+    expect(claim).toMatchObject({ status: 200, json: { amount: '1.00' } });
+    await env.request('POST', `/red-packets/${byRequest.authNo}/refund`);
+    const final = await eventually(
+      () => env.request('GET', `/red-packets/${byRequest.authNo}`),
+      (response) => response.json.status === 'COMPLETED',
+    );
+    expect(final.json).toMatchObject({ status: 'COMPLETED', claimed: '1.00', refunded: '1.00' });
+    expect(env.sandbox.ledger.packet(byRequest.authNo)).toMatchObject({
+      funded: 200,
+      disbursed: 100,
+      refunded: 100,
+    });
+    await recordHistory(
+      'funding-verified-then-lifecycle',
+      temporal.client.workflow.getHandle(`red-packet-${byRequest.authNo}`),
+    );
+  });
+
+  it('rejects more than the funded amount', async () => {
+    const funded = await env.fund(100);
+    await expectRejected({ ...funded, amount: '100000000.00' }, 'FUNDING_AMOUNT_MISMATCH');
+    await recordHistory(
+      'funding-amount-mismatch-rejected',
+      temporal.client.workflow.getHandle(`red-packet-${funded.authNo}`),
+    );
+  });
+
+  it('rejects less than the funded amount too: the books must equal Alipay’s', async () => {
+    const funded = await env.fund(100);
+    await expectRejected({ ...funded, amount: '0.50' }, 'FUNDING_AMOUNT_MISMATCH');
+  });
+
+  it('rejects a made-up auth_no', async () => {
+    await expectRejected(
+      { authNo: `MADEUP${Date.now()}`, outOrderNo: 'NOPE1', payOperationId: 'NOPE1', amount: '1.00' },
+      'FUNDING_NOT_FOUND',
+    );
+  });
+
+  it('rejects an auth_no registered with another pay’s out_order_no, either way it is named', async () => {
+    const mine = await env.fund(100);
+    const other = await env.fund(100);
+    await expectRejected({ ...mine, outOrderNo: other.outOrderNo, amount: '1.00' }, 'FUNDING_ORDER_MISMATCH');
+    const { payOperationId: _unused, ...third } = await env.fund(100);
+    await expectRejected(
+      { ...third, outOrderNo: other.outOrderNo, payOutRequestNo: `${other.outOrderNo}P`, amount: '1.00' },
+      'FUNDING_ORDER_MISMATCH',
+    );
+  });
+
+  it('rejects a pay that is not SUCCESS (an app pay nobody paid)', async () => {
+    const outOrderNo = `UNPAID${Date.now()}`;
+    const signed = appPayOrderString(env.gateway, {
+      outOrderNo,
+      outRequestNo: `${outOrderNo}P`,
+      orderTitle: 'unpaid',
+      amount: 100,
+    });
+    const response = await fetch(env.sandbox.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: signed,
+    });
+    const node = ((await response.json()) as Record<string, Record<string, string>>)
+      .alipay_fund_coupon_order_app_pay_response!;
+    await expectRejected(
+      { authNo: node.auth_no, outOrderNo, payOperationId: node.operation_id, amount: '1.00' },
+      'FUNDING_NOT_SUCCESS',
+    );
+  });
+
+  it('rejects an operation that is not a pay (a disbursement’s id)', async () => {
+    const funded = await env.fund(100);
+    const payout = await disburse(env.gateway, {
+      outOrderNo: `D${funded.outOrderNo}`,
+      deductAuthNo: funded.authNo,
+      outRequestNo: `D${funded.outOrderNo}1`,
+      orderTitle: 'a payout',
+      amount: 10,
+      payeeUserId: '2088000000000002',
+    });
+    const created = await env.request('POST', '/red-packets', {
+      ...funded,
+      payOperationId: payout.operationId,
+      amount: '1.00',
+      shares: 2,
+      split: 'fixed',
+    });
+    expect(created).toMatchObject({ status: 422, json: { reason: 'FUNDING_NOT_PAY' } });
+    expect(env.sandbox.ledger.packet(funded.authNo)).toMatchObject({ disbursed: 10, refunded: 0 });
+  });
+
+  it('waits out an Alipay outage: VERIFYING_FUNDING refuses claims, then the packet opens', async () => {
+    env.sandbox.faults.set({ methods: { [QUERY]: { unavailableRate: 1 } } });
+    const funded = await env.fund(200);
+    const created = await env.request('POST', '/red-packets', {
+      ...funded,
+      amount: '2.00',
+      shares: 2,
+      split: 'fixed',
+    });
+    expect(created).toMatchObject({ status: 201, json: { status: 'VERIFYING_FUNDING' } });
+    const early = await env.request('POST', `/red-packets/${funded.authNo}/claims`, {
+      claimId: 'early',
+      payeeUserId: '2088000000000003',
+    });
+    expect(early).toMatchObject({ status: 409, json: { reason: 'PACKET_NOT_OPEN' } });
+    env.sandbox.faults.set({});
+    const opened = await eventually(
+      () => env.request('GET', `/red-packets/${funded.authNo}`),
+      (response) => response.json.status === 'OPEN',
+      60_000,
+    );
+    expect(opened.json).toMatchObject({ status: 'OPEN', claims: [] });
+    const history = await temporal.client.workflow.getHandle(`red-packet-${funded.authNo}`).fetchHistory();
+    const updates = history.events
+      ?.map((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
+      .filter((name) => name !== undefined);
+    // Only the creator's wait (re-sent once its deadline passed); the refused claim left no trace.
+    expect(updates?.length).toBeGreaterThan(0);
+    expect(new Set(updates)).toEqual(new Set(['fundingSettled']));
+    await env.request('POST', `/red-packets/${funded.authNo}/refund`);
+  }, 90_000);
+});
+
+describe('funding never verified', () => {
+  let server: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    server = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await server?.teardown();
+  });
+
+  it('ends REJECTED with FUNDING_UNVERIFIED once the retries run out, never OPEN', async () => {
+    const lifecycle = await startLifecycleEnv(server.client, server.nativeConnection, {
+      faults: { methods: { [QUERY]: { unavailableRate: 1 } } },
+    });
+    try {
+      const { authNo } = await lifecycle.fundAndStart({
+        totalFen: 500,
+        split: 'fixed',
+        shares: 5,
+        ttlMs: 3_600_000,
+        fundingWaitMs: 100,
+      });
+      const final = (await lifecycle.packets.handle(authNo).result()) as RedPacketState;
+      expect(final).toMatchObject({
+        status: 'REJECTED',
+        rejection: { reason: 'FUNDING_UNVERIFIED' },
+        claims: [],
+      });
+      expect(lifecycle.sandbox.ledger.packet(authNo)).toMatchObject({
+        funded: 500,
+        disbursed: 0,
+        refunded: 0,
+      });
+      const history = await lifecycle.packets.handle(authNo).fetchHistory();
+      const attempts = history.events?.find((event) => event.activityTaskStartedEventAttributes)
+        ?.activityTaskStartedEventAttributes?.attempt;
+      expect(attempts).toBe(8);
+      await recordHistory('funding-unverified-rejected', lifecycle.packets.handle(authNo));
+    } finally {
+      await lifecycle.close();
+    }
+  }, 120_000);
+});

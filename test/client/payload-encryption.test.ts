@@ -108,7 +108,10 @@ describe('payload encryption', () => {
 
     // The UI's codec call: the update's argument decodes back to the claim with the payee.
     const history = await temporal.client.workflow.getHandle(`red-packet-${authNo}`).fetchHistory();
-    const update = history.events?.find((event) => event.workflowExecutionUpdateAcceptedEventAttributes);
+    const update = history.events?.find(
+      (event) =>
+        event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'claimBatch',
+    );
     const payloads =
       update?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads ?? [];
     expect(payloads.length).toBeGreaterThan(0);

@@ -46,6 +46,12 @@ export function judgeFunding(input: VerifyFundingInput, pay: QueriedOperation): 
       'FUNDING_AMOUNT_MISMATCH',
       `Alipay shows ${formatFen(pay.amount)} paid, the packet registers ${formatFen(input.totalFen)}`,
     );
+  // A pay stays SUCCESS after a refund: money refunded from it is no longer there to claim.
+  if (pay.totalPayRefundAmount !== undefined && pay.totalPayRefundAmount > 0)
+    return refuse(
+      'FUNDING_REFUNDED',
+      `Alipay has refunded ${formatFen(pay.totalPayRefundAmount)} of this pay already`,
+    );
   return { verified: true, operationId: pay.operationId };
 }
 

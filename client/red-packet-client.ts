@@ -1,6 +1,7 @@
 // The typed client for services that prefer code to HTTP; the HTTP server uses it too.
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -44,6 +45,26 @@ export interface CreateResult {
    * VERIFYING_FUNDING when Alipay did not answer within the wait.
    */
   status: RedPacketStatus;
+}
+
+/** The packet's workflow ended without a result (terminated, failed, timed out): see the UI. */
+export class RedPacketEndedError extends Error {
+  override name = 'RedPacketEndedError';
+}
+
+/** A finished packet's status: its result's, or an error when it ended without one. */
+async function finalStatus(
+  handle: WorkflowHandle<typeof RedPacketLifecycle>,
+  authNo: string,
+): Promise<RedPacketStatus> {
+  try {
+    return (await handle.result()).status;
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    throw new RedPacketEndedError(
+      `red packet ${authNo}'s workflow ended without completing (${error.message})`,
+    );
+  }
 }
 
 /** The registration names no pay to verify, or names it twice, or malformed. */
@@ -129,8 +150,9 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
         handle.executeUpdate(fundingSettledUpdate),
       );
     } catch (error) {
-      // Finished already (rejected, or a whole lifecycle since): its final state says.
-      if (error instanceof WorkflowNotFoundError) return (await handle.result()).status;
+      if (error instanceof WorkflowUpdateFailedError && error.cause?.message === 'FUNDING_SETTLED')
+        return (await handle.query(stateQuery)).status;
+      if (error instanceof WorkflowNotFoundError) return finalStatus(handle, authNo);
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(error))
         return 'VERIFYING_FUNDING';
       throw error;
@@ -159,7 +181,7 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           typedSearchAttributes: [
             { key: AUTH_NO, value: input.authNo },
-            { key: RED_PACKET_STATUS, value: 'OPEN' },
+            { key: RED_PACKET_STATUS, value: 'VERIFYING_FUNDING' },
           ],
           memo: { request: fingerprint },
           staticSummary: summary(input),

@@ -41,6 +41,7 @@ export type FundingRejectionReason =
   | 'FUNDING_ORDER_MISMATCH'
   | 'FUNDING_NOT_SUCCESS'
   | 'FUNDING_AMOUNT_MISMATCH'
+  | 'FUNDING_REFUNDED'
   | 'FUNDING_UNVERIFIED';
 
 export interface FundingRejection {

@@ -154,10 +154,19 @@ export async function RedPacketLifecycle(
   setHandler(closeNowSignal, () => void (closeRequested = true));
   setHandler(retryRefundSignal, () => void (retryRequested = true));
   setHandler(stateQuery, state);
-  setHandler(fundingSettledUpdate, async () => {
-    await condition(() => status !== 'VERIFYING_FUNDING');
-    return status;
-  });
+  setHandler(
+    fundingSettledUpdate,
+    async () => {
+      await condition(() => status !== 'VERIFYING_FUNDING');
+      return status;
+    },
+    {
+      // Settled already: the caller reads the state query instead, and history does not grow.
+      validator: () => {
+        if (status !== 'VERIFYING_FUNDING') throw new Error('FUNDING_SETTLED');
+      },
+    },
+  );
 
   show();
   if (status === 'VERIFYING_FUNDING') {
@@ -167,7 +176,7 @@ export async function RedPacketLifecycle(
       await condition(allHandlersFinished);
       return state();
     }
-    setStatus('OPEN', false);
+    setStatus('OPEN', true);
   }
 
   // Claims accepted while the previous run drained for continue-as-new are paid now.

@@ -4,7 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { formatFen } from '../../alipay/money';
 import { workflowIdFor } from '../../workflows/messages';
-import { RedPacketConflictError, type RedPacketClient } from '../red-packet-client';
+import { RedPacketConflictError, RedPacketEndedError, type RedPacketClient } from '../red-packet-client';
 import { ClaimGate, ClaimGateFullError } from './claim-gate';
 import { HttpError } from './errors';
 import type { Metrics } from './metrics';
@@ -65,7 +65,8 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
         }
         return reply.code(created ? 201 : 200).send({ workflowId, authNo: input.authNo, status });
       } catch (error) {
-        if (error instanceof RedPacketConflictError) throw new HttpError(409, error.message, 'authNo');
+        if (error instanceof RedPacketConflictError || error instanceof RedPacketEndedError)
+          throw new HttpError(409, error.message, 'authNo');
         throw error;
       }
     },

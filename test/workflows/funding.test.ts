@@ -1,13 +1,13 @@
 // A packet opens only on money Alipay holds (DESIGN.md section 3): every registration that
 // Alipay does not back ends REJECTED with its reason, accepts no claim and moves no money.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { appPayOrderString, disburse } from '../../alipay/methods';
+import { appPayOrderString, disburse, refund } from '../../alipay/methods';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connectToDevServer, createTimeSkippingEnv, type DevServerHandles } from '../harness/temporal';
 import { recordHistory } from '../helpers/history';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
 import { eventually, startLifecycleEnv } from '../helpers/lifecycle-env';
-import type { RedPacketState } from '../../workflows/messages';
+import { RED_PACKET_STATUS, type RedPacketState } from '../../workflows/messages';
 
 let temporal: DevServerHandles;
 let env: HttpEnv;
@@ -27,7 +27,11 @@ const QUERY = 'alipay.fund.coupon.operation.query';
 /** A refused registration: 422 with the reason, REJECTED, no claim taken, nothing moved at Alipay. */
 async function expectRejected(body: Record<string, unknown>, reason: string): Promise<void> {
   const authNo = String(body.authNo);
-  const ledgerBefore = env.sandbox.ledger.findPacket(authNo);
+  const money = () => {
+    const packet = env.sandbox.ledger.findPacket(authNo);
+    return packet && { ...packet, operations: packet.operations.length };
+  };
+  const before = money();
   const created = await env.request('POST', '/red-packets', {
     split: 'fixed',
     shares: 2,
@@ -42,16 +46,7 @@ async function expectRejected(body: Record<string, unknown>, reason: string): Pr
     payeeUserId: '2088000000000099',
   });
   expect(claim).toMatchObject({ status: 409, json: { reason: 'PACKET_NOT_OPEN' } });
-  if (ledgerBefore) {
-    expect(env.sandbox.ledger.packet(authNo)).toMatchObject({
-      disbursed: 0,
-      refunded: 0,
-      balance: ledgerBefore.funded,
-    });
-    expect(env.sandbox.ledger.packet(authNo).operations.map((operation) => operation.operationType)).toEqual([
-      'PAY',
-    ]);
-  }
+  expect(money()).toEqual(before); // nothing moved at Alipay, not even a refund attempt
 }
 
 describe('funding verified before a packet opens', () => {
@@ -145,6 +140,54 @@ describe('funding verified before a packet opens', () => {
     );
   });
 
+  it('rejects a pay that was refunded, even though Alipay still shows it SUCCESS', async () => {
+    const funded = await env.fund(200);
+    await refund(env.gateway, {
+      authNo: funded.authNo,
+      outRequestNo: `R${funded.outOrderNo}`,
+      amount: 200,
+      remark: 'refunded before registration',
+    });
+    await expectRejected({ ...funded, amount: '2.00' }, 'FUNDING_REFUNDED');
+  });
+
+  it('rejects a refund’s operation id on the same order (not a pay)', async () => {
+    const funded = await env.fund(200);
+    const refunded = await refund(env.gateway, {
+      authNo: funded.authNo,
+      outRequestNo: `R${funded.outOrderNo}`,
+      amount: 50,
+      remark: 'partial refund',
+    });
+    const created = await env.request('POST', '/red-packets', {
+      ...funded,
+      payOperationId: refunded.operationId,
+      amount: '1.50',
+      shares: 1,
+      split: 'fixed',
+    });
+    expect(created).toMatchObject({ status: 422, json: { reason: 'FUNDING_NOT_PAY' } });
+  });
+
+  it('answers a repeated create from the state, adding nothing to the history', async () => {
+    const funded = await env.fund(200);
+    const body = { ...funded, amount: '2.00', shares: 2, split: 'fixed' };
+    expect((await env.request('POST', '/red-packets', body)).status).toBe(201);
+    const handle = temporal.client.workflow.getHandle(`red-packet-${funded.authNo}`);
+    const before = (await handle.fetchHistory()).events?.length;
+    for (let i = 0; i < 3; i++)
+      expect(await env.request('POST', '/red-packets', body)).toMatchObject({
+        status: 200,
+        json: { status: 'OPEN' },
+      });
+    expect((await handle.fetchHistory()).events?.length).toBe(before);
+    await handle.terminate('an operator ended it');
+    expect(await env.request('POST', '/red-packets', body)).toMatchObject({
+      status: 409,
+      json: { error: expect.stringContaining('ended without completing') },
+    });
+  });
+
   it('rejects an operation that is not a pay (a disbursement’s id)', async () => {
     const funded = await env.fund(100);
     const payout = await disburse(env.gateway, {
@@ -176,6 +219,9 @@ describe('funding verified before a packet opens', () => {
       split: 'fixed',
     });
     expect(created).toMatchObject({ status: 201, json: { status: 'VERIFYING_FUNDING' } });
+    const handle = temporal.client.workflow.getHandle(`red-packet-${funded.authNo}`);
+    const listed = (await handle.describe()).typedSearchAttributes.get(RED_PACKET_STATUS);
+    expect(listed).toBe('VERIFYING_FUNDING');
     const early = await env.request('POST', `/red-packets/${funded.authNo}/claims`, {
       claimId: 'early',
       payeeUserId: '2088000000000003',

@@ -187,11 +187,11 @@ describe('refund notifications', () => {
         (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'queryOperation',
       ),
     ).toBe(true);
-    // AWAITING_REFUND_NOTIFY and COMPLETED, plus Temporal's own TemporalChangeVersion for the
-    // funding check's patch marker.
+    // OPEN (once funding is verified), AWAITING_REFUND_NOTIFY and COMPLETED, plus Temporal's own
+    // TemporalChangeVersion for the funding check's patch marker.
     expect(
       eventTypes(history).filter((type) => type === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES'),
-    ).toHaveLength(3);
+    ).toHaveLength(4);
     expectConserved(final, env.sandbox);
     await recordHistory('refund-confirmed-by-query', env.packets.handle(authNo));
   });

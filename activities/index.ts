@@ -4,6 +4,13 @@ import { Context } from '@temporalio/activity';
 import type { AlipayTransport } from '../alipay/gateway';
 import { disburse, refund } from '../alipay/methods';
 import { findOperation, settleOperation } from './settle-operation';
+import {
+  findPayment,
+  startPayment,
+  type FoundPayment,
+  type StartedPayment,
+  type StartPaymentInput,
+} from './pay-order';
 import { verifyFunding, type FundingVerdict, type VerifyFundingInput } from './verify-funding';
 
 export interface ActivityConfig {
@@ -86,6 +93,16 @@ export function createActivities(gateway: AlipayTransport, config: ActivityConfi
         Context.current().info.attempt,
       );
       return { operationId: operation.operationId, amountFen: operation.amount, status: operation.status };
+    },
+
+    /** A pay order's pay step (see pay-order.ts). */
+    startPayment(input: StartPaymentInput): Promise<StartedPayment> {
+      return startPayment(gateway, input, Context.current().info.attempt, config.notifyUrl);
+    },
+
+    /** A pay order's payment as Alipay knows it, or null when there is none yet. */
+    findPayment(input: QueryOperationInput): Promise<FoundPayment | null> {
+      return findPayment(gateway, input);
     },
 
     /** Whether Alipay shows the pay a new packet rests on (see verify-funding.ts). */

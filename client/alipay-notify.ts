@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { verifyNotification, type FundNotification, type NotifyParams } from '../alipay/notify';
 import { alipayNotifySignal, workflowIdFor } from '../workflows/messages';
+import { orderWorkflowIdFor, payNotifySignal } from '../workflows/order-messages';
 import { authNoFromRequestNo } from '../workflows/request-numbers';
 
 export interface NotifyDeps {
@@ -36,13 +37,25 @@ export async function handleAlipayNotification(
   if (notification.appId !== undefined && notification.appId !== deps.appId) {
     return { kind: 'rejected', reason: `app_id ${notification.appId} is not ours` };
   }
+  // Answer Alipay promptly: if Temporal cannot take the signal in time, `fail` makes Alipay retry.
+  const promptly = <T>(call: () => Promise<T>): Promise<T> =>
+    deps.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, call);
+  // A pay of one of our own pay orders goes to that order, which is waiting for it.
+  if (notification.operationType === 'PAY' && notification.outOrderNo) {
+    const orderId = orderWorkflowIdFor(notification.outOrderNo);
+    try {
+      await promptly(() => deps.temporal.workflow.getHandle(orderId).signal(payNotifySignal, notification));
+      return { kind: 'delivered', workflowId: orderId };
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError))
+        return { kind: 'temporal-unavailable', error: String(error) };
+      // No such order running: a pay made elsewhere, or a late retry; the packet's own path below.
+    }
+  }
   const authNo = packetOf(notification);
   if (!authNo) return { kind: 'unknown-packet', notification };
   const workflowId = workflowIdFor(authNo);
   const handle = deps.temporal.workflow.getHandle(workflowId);
-  // Answer Alipay promptly: if Temporal cannot take the signal in time, `fail` makes Alipay retry.
-  const promptly = <T>(call: () => Promise<T>): Promise<T> =>
-    deps.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, call);
   try {
     await promptly(() => handle.signal(alipayNotifySignal, notification));
     return { kind: 'delivered', workflowId };

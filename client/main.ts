@@ -7,6 +7,7 @@ import { readHttpConfig, readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { ApiKeyStore } from './http/api-key-store';
 import { startListeners } from './http/listeners';
+import { createOrderClient } from './order-client';
 import { createRedPacketClient } from './red-packet-client';
 import { connectClient } from './temporal-connection';
 
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     config: http,
     temporal,
     packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
+    orders: createOrderClient(temporal, temporalConfig.taskQueue),
     alipay,
     keys,
     settings: { refundNotifyWaitMs: http.refundNotifyWaitMs },

@@ -11,6 +11,7 @@ import { localNotifyUrl, readHttpConfig, readPort, readTemporalConfig } from '..
 import { ConfigError } from '../config/errors';
 import { ApiKeyStore } from '../client/http/api-key-store';
 import { startListeners } from '../client/http/listeners';
+import { createOrderClient } from '../client/order-client';
 import { createRedPacketClient } from '../client/red-packet-client';
 import { connectClient } from '../client/temporal-connection';
 import { startSandbox } from '../sandbox/server';
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
       config: httpConfig,
       temporal,
       packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
+      orders: createOrderClient(temporal, temporalConfig.taskQueue),
       alipay: { appId: alipay.appId, alipayPublicKey: alipay.alipayPublicKey },
       keys,
       settings: { notifyUrl, refundNotifyWaitMs: httpConfig.refundNotifyWaitMs },

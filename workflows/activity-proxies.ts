@@ -14,7 +14,7 @@ export const { disburseClaim, refundRemainder: sendRefund } = proxyActivities<Re
   },
 });
 
-export const { queryOperation } = proxyActivities<RedPacketActivities>({
+export const { queryOperation, findPayment, startPayment } = proxyActivities<RedPacketActivities>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',

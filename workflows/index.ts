@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Message definitions live in ./messages.
 export { RedPacketLifecycle } from './red-packet-lifecycle';
+export { RedPacketOrder } from './red-packet-order';

@@ -7,12 +7,14 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import type { ListenerLimits } from '../../config/env';
+import type { OrderClient } from '../order-client';
 import type { RedPacketClient } from '../red-packet-client';
 import { registerAccessControl } from './access-control';
 import type { ApiKeyLookup } from './api-key-store';
 import { registerCodecRoutes } from './codec-route';
 import { createMetrics, renderMetrics, type Metrics } from './metrics';
 import { registerNotifyRoute } from './notify-route';
+import { registerOrderRoutes } from './order-routes';
 import type { DeploymentSettings } from './red-packet-requests';
 import { registerRedPacketRoutes } from './red-packet-routes';
 import { createServerBase, type LoggerOption } from './server-base';
@@ -30,6 +32,7 @@ interface CommonDeps {
 
 export interface ApiAppDeps extends CommonDeps {
   packets: RedPacketClient;
+  orders: OrderClient;
   keys: ApiKeyLookup;
   /** True when the listener is bound to loopback: the codec then answers loopback callers without a key. */
   codecOpenOnLoopback: boolean;
@@ -63,6 +66,7 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
     settings: deps.settings ?? {},
     now: deps.now,
   });
+  registerOrderRoutes(app, { orders: deps.orders, settings: deps.settings ?? {}, now: deps.now });
   if (deps.codec) registerCodecRoutes(app, deps.codec);
   return app;
 }

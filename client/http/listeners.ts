@@ -6,6 +6,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import { localUrl, type HttpConfig, type Listener } from '../../config/env';
 import { ConfigError } from '../../config/errors';
+import type { OrderClient } from '../order-client';
 import type { RedPacketClient } from '../red-packet-client';
 import { isLoopbackHost } from './access-control';
 import type { ApiKeyLookup } from './api-key-store';
@@ -18,6 +19,7 @@ export interface ListenersDeps {
   config: Pick<HttpConfig, 'api' | 'webhook' | 'run' | 'trustProxy'>;
   temporal: Client;
   packets: RedPacketClient;
+  orders: OrderClient;
   alipay: { appId: string; alipayPublicKey: KeyObject };
   /** Required when the API listener runs. */
   keys?: ApiKeyLookup;
@@ -66,6 +68,7 @@ export async function startListeners(deps: ListenersDeps): Promise<RunningListen
         ...common,
         limits: config.api.limits,
         packets: deps.packets,
+        orders: deps.orders,
         keys: deps.keys,
         codecOpenOnLoopback: isLoopbackHost(config.api.host) && !config.trustProxy,
         settings: deps.settings,

@@ -48,6 +48,46 @@ export interface DeploymentSettings {
   refundNotifyWaitMs?: number;
 }
 
+/** What a packet is, whoever pays for it: amount, split, shares, title and expiry. */
+export interface PacketTerms {
+  totalFen: number;
+  split: SplitMode;
+  shares?: number;
+  title?: string;
+  /** An absolute expiry, or a lifetime counted from when the packet opens (pay orders). */
+  expiry: { expiresAt: string } | { ttlMs: number };
+}
+
+export function toPacketTerms(
+  body: Pick<CreateBody, 'amount' | 'shares' | 'split' | 'ttlSeconds' | 'expiresAt' | 'title'>,
+  now: Date,
+): PacketTerms {
+  const totalFen = fen('amount', body.amount);
+  const split: SplitMode = body.split ?? (body.shares === undefined ? 'claimant' : 'random');
+  if (split !== 'claimant' && body.shares === undefined)
+    throw badRequest('shares', `is required for the ${split} split`);
+  if (body.shares !== undefined && body.shares > totalFen) {
+    throw badRequest('shares', 'must not exceed the amount in fen (every share gets at least 0.01)');
+  }
+  if (body.ttlSeconds !== undefined && body.expiresAt !== undefined) {
+    throw badRequest('expiresAt', 'and ttlSeconds are exclusive: give one');
+  }
+  let expiry: PacketTerms['expiry'];
+  if (body.expiresAt !== undefined) {
+    const expiresAt = new Date(body.expiresAt);
+    if (Number.isNaN(expiresAt.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(body.expiresAt)) {
+      throw badRequest('expiresAt', 'must be an ISO 8601 date-time');
+    }
+    const seconds = (expiresAt.getTime() - now.getTime()) / 1000;
+    if (seconds <= 0) throw badRequest('expiresAt', 'must be in the future');
+    if (seconds > MAX_TTL_SECONDS) throw badRequest('expiresAt', 'must be within 30 days');
+    expiry = { expiresAt: expiresAt.toISOString() };
+  } else {
+    expiry = { ttlMs: (body.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000 };
+  }
+  return { totalFen, split, shares: body.shares, title: body.title, expiry };
+}
+
 export function toRedPacketInput(
   body: CreateBody,
   now: Date,
@@ -60,37 +100,14 @@ export function toRedPacketInput(
     body.payOperationId !== undefined
       ? { payOperationId: body.payOperationId }
       : { payOutRequestNo: body.payOutRequestNo! };
-  const totalFen = fen('amount', body.amount);
-  const split: SplitMode = body.split ?? (body.shares === undefined ? 'claimant' : 'random');
-  if (split !== 'claimant' && body.shares === undefined)
-    throw badRequest('shares', `is required for the ${split} split`);
-  if (body.shares !== undefined && body.shares > totalFen) {
-    throw badRequest('shares', 'must not exceed the amount in fen (every share gets at least 0.01)');
-  }
-  if (body.ttlSeconds !== undefined && body.expiresAt !== undefined) {
-    throw badRequest('expiresAt', 'and ttlSeconds are exclusive: give one');
-  }
-  let expiresAt: Date;
-  if (body.expiresAt !== undefined) {
-    expiresAt = new Date(body.expiresAt);
-    if (Number.isNaN(expiresAt.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(body.expiresAt)) {
-      throw badRequest('expiresAt', 'must be an ISO 8601 date-time');
-    }
-    const seconds = (expiresAt.getTime() - now.getTime()) / 1000;
-    if (seconds <= 0) throw badRequest('expiresAt', 'must be in the future');
-    if (seconds > MAX_TTL_SECONDS) throw badRequest('expiresAt', 'must be within 30 days');
-  } else {
-    expiresAt = new Date(now.getTime() + (body.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000);
-  }
+  const { expiry, ...terms } = toPacketTerms(body, now);
   return {
     authNo: body.authNo,
     outOrderNo: body.outOrderNo,
-    totalFen,
-    split,
+    ...terms,
     funding,
-    shares: body.shares,
-    expiresAt: expiresAt.toISOString(),
-    title: body.title,
+    expiresAt:
+      'expiresAt' in expiry ? expiry.expiresAt : new Date(now.getTime() + expiry.ttlMs).toISOString(),
     notifyUrl: settings.notifyUrl,
     refundNotifyWaitMs: settings.refundNotifyWaitMs,
   };
@@ -112,7 +129,7 @@ export function toClaimRequest(body: ClaimBody): ClaimRequest {
 }
 
 /** The request's identity for idempotent creation: the same body gives the same fingerprint. */
-export function fingerprint(body: CreateBody): string {
+export function fingerprint(body: object): string {
   const entries = Object.entries(body).filter(([, value]) => value !== undefined);
   return JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
 }

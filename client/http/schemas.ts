@@ -38,3 +38,30 @@ export const claimBody = {
     amount: AMOUNT,
   },
 } as const;
+
+const OUT_ORDER_NO = { type: 'string', pattern: '^[0-9A-Za-z_-]{1,63}$' } as const;
+
+export const outOrderNoParams = {
+  type: 'object',
+  required: ['outOrderNo'],
+  properties: { outOrderNo: OUT_ORDER_NO },
+} as const;
+
+export const orderBody = {
+  type: 'object',
+  required: ['outOrderNo', 'amount', 'pay'],
+  additionalProperties: false,
+  properties: {
+    // 63 at most: the pay's out_request_no is this plus one character, within Alipay's 64.
+    outOrderNo: OUT_ORDER_NO,
+    amount: AMOUNT,
+    shares: createBody.properties.shares,
+    split: createBody.properties.split,
+    ttlSeconds: createBody.properties.ttlSeconds,
+    expiresAt: createBody.properties.expiresAt,
+    title: createBody.properties.title,
+    pay: { type: 'string', enum: ['agreement', 'app', 'page'] },
+    payerUserId: { type: 'string', pattern: '^2088[0-9]{12}$' },
+    payTimeoutSeconds: { type: 'integer', minimum: 60, maximum: 7 * 24 * 3600 },
+  },
+} as const;

@@ -11,6 +11,7 @@ import type { Scope } from '../../client/api-keys';
 import { startListeners } from '../../client/http/listeners';
 import { createMetrics, type Metrics } from '../../client/http/metrics';
 import type { CreateBody } from '../../client/http/red-packet-requests';
+import { createOrderClient, type OrderClient } from '../../client/order-client';
 import { createRedPacketClient } from '../../client/red-packet-client';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from '../../config/env';
 import { createWorker } from '../../worker/create-worker';
@@ -41,6 +42,8 @@ export interface HttpEnv {
   /** The Alipay webhook listener. */
   webhookUrl: string;
   keysFile: string;
+  /** The typed client of pay orders, on this env's task queue. */
+  orders: OrderClient;
   /** A key with every scope, used by `request` unless told otherwise. */
   token: string;
   /** Every log line both listeners wrote. */
@@ -81,6 +84,7 @@ export async function startHttpEnv(
   const taskQueue = `http-${randomUUID()}`;
   const metrics = createMetrics();
   const keys = createTestKeys();
+  const orders = createOrderClient(temporal, taskQueue);
   const logs: string[] = [];
   const listener = (host: string, limits: Partial<ListenerLimits> = {}) => ({
     host,
@@ -96,6 +100,7 @@ export async function startHttpEnv(
     },
     temporal,
     packets: createRedPacketClient(temporal, taskQueue),
+    orders,
     alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
     keys: keys.store,
     metrics,
@@ -142,6 +147,7 @@ export async function startHttpEnv(
     url,
     webhookUrl,
     keysFile: keys.keysFile,
+    orders,
     token: keys.token,
     logs,
     mint: keys.mint,

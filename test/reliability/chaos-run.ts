@@ -12,6 +12,7 @@ import { agreementPay, queryOperation } from '../../alipay/methods';
 import { startListeners } from '../../client/http/listeners';
 import { DEFAULT_LISTENER_LIMITS } from '../../config/env';
 import { createTestKeys } from '../helpers/api-keys';
+import { createOrderClient } from '../../client/order-client';
 import { createRedPacketClient } from '../../client/red-packet-client';
 import { connectClient } from '../../client/temporal-connection';
 import { startDevServer, type RunningDevServer } from '../../embedded/dev-server';
@@ -67,6 +68,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     config: { api: listener, webhook: listener, run: { api: true, webhook: true }, trustProxy: undefined },
     temporal,
     packets,
+    orders: createOrderClient(temporal, taskQueue),
     alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
     keys: keys.store,
     // Dropped notifications are part of the run: ask Alipay after 5 s rather than 10 minutes.

@@ -14,7 +14,7 @@ const files = readdirSync(HISTORIES_DIR).filter((name) => name.endsWith('.binpb'
 
 describe('replay of recorded histories', () => {
   it('has recorded histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(13);
+    expect(files.length).toBeGreaterThanOrEqual(16);
   });
 
   it.each(files)('%s replays deterministically', async (file) => {

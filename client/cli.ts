@@ -1,12 +1,7 @@
 // `redpacket`: create, claim, status, refund and a demo over the service API of `npm start`, and
 // the API keys (`keys`). The key comes from REDPACKET_API_KEY, else the development key of `npm start`.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AlipayGateway } from '../alipay/gateway';
-import { loadPrivateKey, loadPublicKey } from '../alipay/keys';
-import { agreementPay } from '../alipay/methods';
-import { parseAmount } from '../alipay/money';
 import { dataDirFrom, developmentKeyFiles } from '../config/data-dir';
 import { localNotifyUrl, readHttpConfig, readPort } from '../config/env';
 import { KEYS_USAGE, KeysUsageError, runKeysCommand } from './cli-keys';
@@ -19,8 +14,9 @@ const USAGE = `redpacket <command> [options]
   claim  --auth-no N --claim-id C (--payee-user-id 2088... | --payee-logon-id L) [--amount 1.00]
   status --auth-no N
   refund --auth-no N
-  demo   [--amount 10.00] [--shares 5] [--ttl-seconds 10]
-         funds a packet in the embedded sandbox, claims part of it, lets it expire, prints the ledger
+  demo   [--amount 10.00] [--shares 5] [--ttl-seconds 10] [--pay agreement|page]
+         orders a packet (paid by agreement pay, or by you at the sandbox cashier with --pay page),
+         claims part of it, lets it expire, prints the ledger
 ${KEYS_USAGE}`;
 
 /** Where things are, from the same variables `npm start` reads; read when a command runs. */
@@ -86,61 +82,65 @@ function workflowLink(authNo: string): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A merchant's pay call against the embedded sandbox, with the key files `npm start` wrote. */
-async function fundInSandbox(
-  amount: string,
-): Promise<{ authNo: string; outOrderNo: string; payOperationId: string }> {
-  const dir = join(dataDirFrom(), 'sandbox');
-  let gateway: AlipayGateway;
-  try {
-    gateway = new AlipayGateway({
-      gateway: `${endpoints().sandbox}/gateway.do`,
-      appId: process.env.SANDBOX_APP_ID || '2021000000000000',
-      privateKey: loadPrivateKey(readFileSync(join(dir, 'app_private_key.pem'), 'utf8')),
-      alipayPublicKey: loadPublicKey(readFileSync(join(dir, 'alipay_public_key.pem'), 'utf8')),
-    });
-  } catch {
-    throw new CliError(`no sandbox keys in ${dir}: run \`npm start\` (without ALIPAY_GATEWAY) first`);
-  }
+/** Places a pay order and waits until it is paid: at once by agreement pay, or by the sender at the cashier. */
+async function payOrder(options: {
+  amount: string;
+  shares: number;
+  ttlSeconds: number;
+  pay: string;
+}): Promise<string> {
   const outOrderNo = `DEMO${Date.now()}`;
-  try {
-    const pay = await agreementPay(
-      gateway,
-      {
-        outOrderNo,
-        outRequestNo: `${outOrderNo}P`,
-        orderTitle: 'redpacket demo',
-        amount: parseAmount(amount),
-        payerUserId: '2088000000000001',
-      },
-      // Alipay's own timeout refund of this pay is notified to the webhook listener.
-      { notifyUrl: endpoints().notify },
-    );
-    return { authNo: pay.authNo, outOrderNo, payOperationId: pay.operationId };
-  } finally {
-    await gateway.close();
+  const order = await call('POST', '/red-packet-orders', {
+    outOrderNo,
+    amount: options.amount,
+    shares: options.shares,
+    split: 'random',
+    ttlSeconds: options.ttlSeconds,
+    title: 'redpacket demo',
+    pay: options.pay,
+    ...(options.pay === 'agreement' ? { payerUserId: '2088000000000001' } : {}),
+    payTimeoutSeconds: 900,
+  });
+  if (options.pay === 'page') {
+    console.log(`   Pay it at the sandbox cashier: ${String(order.cashierUrl)}`);
   }
+  for (let waited = 0, current = order; waited <= 900; waited += 1) {
+    if (current.status === 'PAID') {
+      console.log(`   paid: auth_no ${String(current.authNo)} (order red-packet-order-${outOrderNo})`);
+      return String(current.authNo);
+    }
+    if (current.status !== 'AWAITING_PAYMENT')
+      throw new CliError(`order ${outOrderNo}: ${String(current.status)} ${String(current.failure ?? '')}`);
+    process.stdout.write(`   waiting for the payment ... ${waited}s\r`);
+    await sleep(1000);
+    current = await call('GET', `/red-packet-orders/${outOrderNo}`);
+  }
+  throw new CliError(`order ${outOrderNo} was not paid in time`);
 }
 
-async function demo(options: { amount: string; shares: number; ttlSeconds: number }): Promise<void> {
-  console.log(`1. Paying ${options.amount} yuan into a red packet at the sandbox (agreement pay) ...`);
-  const { authNo, outOrderNo, payOperationId } = await fundInSandbox(options.amount);
-  console.log(`   auth_no ${authNo}`);
+/** The packet once its funding check is done (it opens within moments of the payment). */
+async function eventuallyOpen(authNo: string): Promise<Record<string, unknown>> {
+  for (let waited = 0; waited < 120; waited += 1) {
+    const state = await call('GET', `/red-packets/${authNo}`).catch(() => ({ status: 'STARTING' }));
+    if (state.status !== 'VERIFYING_FUNDING' && state.status !== 'STARTING') return state;
+    await sleep(500);
+  }
+  throw new CliError(`red packet ${authNo} did not open`);
+}
+
+async function demo(options: {
+  amount: string;
+  shares: number;
+  ttlSeconds: number;
+  pay: string;
+}): Promise<void> {
   console.log(
-    `2. Starting its lifecycle: ${options.shares} random shares, expiring in ${options.ttlSeconds}s; it opens once Alipay shows the pay`,
+    `1. Ordering a ${options.amount} yuan red packet, paid by ${options.pay} pay at the sandbox ...`,
   );
-  print(
-    await call('POST', '/red-packets', {
-      authNo,
-      outOrderNo,
-      payOperationId,
-      amount: options.amount,
-      shares: options.shares,
-      split: 'random',
-      ttlSeconds: options.ttlSeconds,
-      title: 'redpacket demo',
-    }),
-  );
+  const authNo = await payOrder(options);
+  console.log(`2. Its lifecycle runs: ${options.shares} random shares, expiring in ${options.ttlSeconds}s`);
+  const opened = await eventuallyOpen(authNo);
+  console.log(`   ${String(opened.status)}`);
   console.log(`   Temporal UI: ${workflowLink(authNo)}`);
   const claims = Math.max(1, Math.floor(options.shares / 2));
   console.log(`3. ${claims} claimants take their shares`);
@@ -189,6 +189,7 @@ async function main(): Promise<void> {
       'claim-id': { type: 'string' },
       'payee-user-id': { type: 'string' },
       'payee-logon-id': { type: 'string' },
+      pay: { type: 'string' },
     },
   });
   const need = (name: keyof typeof values): string => {
@@ -244,6 +245,7 @@ async function main(): Promise<void> {
         amount: values.amount ?? '10.00',
         shares: integer('shares', 5)!,
         ttlSeconds: integer('ttl-seconds', 10)!,
+        pay: values.pay ?? 'agreement',
       });
     default:
       throw new CliError(USAGE);

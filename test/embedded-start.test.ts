@@ -122,7 +122,7 @@ describe('npm start (embedded default)', () => {
       new RegExp(`http://localhost:${ports.ui}/namespaces/default/workflows/red-packet-\\w+`),
     );
     expect(demoOutput).toMatch(/"balance": "0\.00"/);
-    const authNo = /red-packet-(\w+)/.exec(demoOutput)![1]!;
+    const authNo = /paid: auth_no (\w+)/.exec(demoOutput)![1]!;
 
     // A read-only key minted by the CLI: the token alone on stdout, usable at once, refused for
     // what it may not do, and refused altogether within seconds of its revocation.

@@ -1,5 +1,5 @@
 // The typed client of pay orders: the service takes the sender's payment, then the packet runs.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { formatFen } from '../alipay/money';
 import {
@@ -58,8 +58,8 @@ export function createOrderClient(temporal: Client, taskQueue: string) {
           handle.executeUpdate(payStartedUpdate),
         );
         return { created, order };
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return { created, order: await handle.result() };
+      } catch {
+        // Started already (the update is refused), finished, or slow: the state says where it is.
         return { created, order: await handle.query(orderStateQuery) };
       }
     },

@@ -9,8 +9,9 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { failureMessage, findPayment, refusalMessage, startPayment } from './activity-proxies';
-import { WORKFLOW_TYPE, workflowIdFor, type RedPacketInput } from './messages';
+import { AUTH_NO, RED_PACKET_STATUS, WORKFLOW_TYPE, workflowIdFor, type RedPacketInput } from './messages';
 import {
   orderStateQuery,
   payNotifySignal,
@@ -23,6 +24,9 @@ import type { RedPacketLifecycle } from './red-packet-lifecycle';
 
 const DEFAULT_PAY_CHECK_MS = 60_000;
 const PAY_GRACE_MS = 60_000;
+const LONGEST_PAY_CHECK_MS = 3_600_000;
+/** Alipay closes an unpaid order at its pay timeout; a day later its answer is final either way. */
+const LAST_WORD_MS = 24 * 3_600_000;
 
 interface Paid {
   authNo: string;
@@ -40,10 +44,19 @@ export async function RedPacketOrder(input: RedPacketOrderInput): Promise<RedPac
   const outRequestNo = payRequestNoFor(input.outOrderNo);
 
   setHandler(orderStateQuery, () => state);
-  setHandler(payStartedUpdate, async () => {
-    await condition(() => payStepDone);
-    return state;
-  });
+  setHandler(
+    payStartedUpdate,
+    async () => {
+      await condition(() => payStepDone);
+      return state;
+    },
+    {
+      // Started already: the caller reads the state query, and the history does not grow.
+      validator: () => {
+        if (payStepDone) throw new Error('PAY_STARTED');
+      },
+    },
+  );
   setHandler(payNotifySignal, (notification) => {
     // Only Alipay's word that this very pay succeeded, for this amount, counts.
     if (
@@ -58,6 +71,22 @@ export async function RedPacketOrder(input: RedPacketOrderInput): Promise<RedPac
       notified = { authNo: notification.authNo, operationId: notification.operationId };
     }
   });
+
+  /** Alipay's word on this order's pay; `unknown` when it could not be asked. */
+  const askAlipay = async (): Promise<
+    { kind: 'paid'; paid: Paid } | { kind: 'unpaid' } | { kind: 'in-progress' } | { kind: 'unknown' }
+  > => {
+    try {
+      const found = await findPayment({ outOrderNo: input.outOrderNo, outRequestNo });
+      if (!found || found.status === 'CLOSED') return { kind: 'unpaid' };
+      if (found.status === 'INIT') return { kind: 'in-progress' };
+      return found.amountFen === input.totalFen
+        ? { kind: 'paid', paid: { authNo: found.authNo, operationId: found.operationId } }
+        : { kind: 'unknown' };
+    } catch {
+      return { kind: 'unknown' };
+    }
+  };
 
   let paid: Paid | undefined;
   try {
@@ -77,7 +106,8 @@ export async function RedPacketOrder(input: RedPacketOrderInput): Promise<RedPac
     state.cashierUrl = started.cashierUrl;
   } catch (error) {
     const refusal = refusalMessage(error);
-    if (refusal !== undefined) {
+    // A refusal on a retry may follow an attempt that went through: only Alipay can say.
+    if (refusal !== undefined && (await askAlipay()).kind !== 'paid') {
       state.status = 'FAILED';
       state.failure = refusal;
       payStepDone = true;
@@ -91,28 +121,34 @@ export async function RedPacketOrder(input: RedPacketOrderInput): Promise<RedPac
   // The sender now has what they need to pay (agreement pay: paid already; done once PAID).
   if (!paid) payStepDone = true;
 
-  // Wait for the pay notification; ask Alipay now and then, and once more after the deadline
-  // (a payment made in its last second still counts).
-  const confirmedAtAlipay = async (): Promise<Paid | undefined> => {
-    const found = await findPayment({ outOrderNo: input.outOrderNo, outRequestNo });
-    return found && found.status === 'SUCCESS' && found.amountFen === input.totalFen
-      ? { authNo: found.authNo, operationId: found.operationId }
-      : undefined;
-  };
+  // Wait for the pay notification, asking Alipay at doubling intervals (at most hourly, so even a
+  // 7-day pay timeout stays a few hundred events). The order expires only on Alipay's definite
+  // word after the deadline: no such pay, or CLOSED. A pay in progress (INIT) or a query that
+  // fails keeps it waiting, since the payer may still pay.
   const deadline = workflowInfo().startTime.getTime() + input.payTimeoutSeconds * 1000 + PAY_GRACE_MS;
+  let interval = input.payCheckIntervalMs ?? DEFAULT_PAY_CHECK_MS;
   while (!paid) {
-    const wait = Math.min(
-      input.payCheckIntervalMs ?? DEFAULT_PAY_CHECK_MS,
-      Math.max(0, deadline - Date.now()),
+    const untilDeadline = deadline - Date.now();
+    await condition(
+      () => notified !== undefined,
+      untilDeadline > 0 ? Math.min(interval, untilDeadline) : interval,
     );
-    await condition(() => notified !== undefined, wait);
-    paid = notified ?? (await confirmedAtAlipay());
-    if (!paid && Date.now() >= deadline) {
+    interval = Math.min(interval * 2, LONGEST_PAY_CHECK_MS);
+    if (notified) {
+      paid = notified;
+      break;
+    }
+    const answer = await askAlipay();
+    if (answer.kind === 'paid') paid = answer.paid;
+    else if ((answer.kind === 'unpaid' && Date.now() >= deadline) || Date.now() >= deadline + LAST_WORD_MS) {
       state.status = 'EXPIRED_UNPAID';
+      if (answer.kind !== 'unpaid')
+        state.failure = `Alipay still answered ${answer.kind} a day after the pay timeout: check this order with Alipay`;
       await condition(allHandlersFinished);
       return state;
     }
   }
+  state.failure = undefined;
 
   state.authNo = paid.authNo;
   const packet: RedPacketInput = {
@@ -123,12 +159,22 @@ export async function RedPacketOrder(input: RedPacketOrderInput): Promise<RedPac
     expiresAt: input.expiresAt ?? new Date(Date.now() + lifetimeOf(input)).toISOString(),
     funding: { payOperationId: paid.operationId },
   };
-  await startChild<typeof RedPacketLifecycle>(WORKFLOW_TYPE, {
-    workflowId: workflowIdFor(paid.authNo),
-    args: [packet],
-    // The packet outlives its order: it has its own expiry, refund and notifications.
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-  });
+  try {
+    await startChild<typeof RedPacketLifecycle>(WORKFLOW_TYPE, {
+      workflowId: workflowIdFor(paid.authNo),
+      args: [packet],
+      // The packet outlives its order: it has its own expiry, refund and notifications.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: AUTH_NO, value: paid.authNo },
+        { key: RED_PACKET_STATUS, value: 'VERIFYING_FUNDING' },
+      ],
+    });
+  } catch (error) {
+    // The packet of this pay runs already (registered by hand, or an earlier order's): it is paid.
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
   state.status = 'PAID';
   payStepDone = true;
   await condition(allHandlersFinished);

@@ -44,7 +44,11 @@ export function registerOrderRoutes(
       const body = request.body;
       if (body.pay === 'agreement' && body.payerUserId === undefined)
         throw badRequest('payerUserId', 'is required for agreement pay');
-      const { expiry, totalFen, ...packet } = toPacketTerms(body, deps.now?.() ?? new Date());
+      const now = deps.now?.() ?? new Date();
+      const payTimeoutSeconds = body.payTimeoutSeconds ?? DEFAULT_PAY_TIMEOUT_SECONDS;
+      const { expiry, totalFen, ...packet } = toPacketTerms(body, now);
+      if ('expiresAt' in expiry && Date.parse(expiry.expiresAt) <= now.getTime() + payTimeoutSeconds * 1000)
+        throw badRequest('expiresAt', 'must be later than the pay timeout, or the packet would open expired');
       try {
         const { created, order } = await deps.orders.createOrder(
           {
@@ -52,11 +56,12 @@ export function registerOrderRoutes(
             totalFen,
             pay: body.pay,
             payerUserId: body.payerUserId,
-            payTimeoutSeconds: body.payTimeoutSeconds ?? DEFAULT_PAY_TIMEOUT_SECONDS,
+            payTimeoutSeconds,
             ...expiry,
             packet: { ...packet, ...deps.settings },
           },
-          fingerprint(body),
+          // Defaults applied, so naming the default is the same request as leaving it out.
+          fingerprint({ ...body, payTimeoutSeconds }),
         );
         return reply.code(created ? 201 : 200).send(orderResponse(order));
       } catch (error) {

@@ -108,6 +108,18 @@ describe('pay orders', () => {
     });
     expect(created).toMatchObject({ status: 201, json: { status: 'AWAITING_PAYMENT' } });
     const orderString = String(created.json.orderString);
+    const handle = temporal.client.workflow.getHandle(orderWorkflowIdFor(outOrderNo));
+    const eventsBefore = (await handle.fetchHistory()).events?.length;
+    const again = await env.request('POST', '/red-packet-orders', {
+      outOrderNo,
+      amount: '2.00',
+      shares: 2,
+      split: 'fixed',
+      pay: 'app',
+      payTimeoutSeconds: 3600, // the default, named: the same request
+    });
+    expect(again).toMatchObject({ status: 200, json: { status: 'AWAITING_PAYMENT', orderString } });
+    expect((await handle.fetchHistory()).events?.length).toBe(eventsBefore);
     expect(new URLSearchParams(orderString).get('method')).toBe('alipay.fund.coupon.order.app.pay');
     const authNo = await submitFromApp(orderString);
     await payInSandbox(authNo);

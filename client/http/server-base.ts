@@ -12,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from '../../config/env';
 import { HttpError } from './errors';
+import { findDuplicateKey } from './strict-json';
 import type { Metrics } from './metrics';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -88,6 +89,19 @@ export async function createServerBase(options: ServerBaseOptions): Promise<Fast
     trustProxy: options.trustProxy ?? false,
     // Money and ids arrive exactly as typed: no coercion of 1 into "1", no silent dropping of fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+
+  // Fastify's own parser (it refuses __proto__ and constructor keys), then no key twice.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = String(body);
+    parseJson(request, text, (error, parsed) => {
+      if (error) return done(error, undefined);
+      const duplicate = findDuplicateKey(text);
+      if (duplicate !== undefined)
+        return done(new HttpError(400, `${duplicate} appears twice in the body`, duplicate), undefined);
+      done(null, parsed);
+    });
   });
 
   app.addHook('onResponse', async (request, reply) => {

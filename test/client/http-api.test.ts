@@ -95,6 +95,27 @@ describe('a whole lifecycle through the API', () => {
   });
 });
 
+describe('JSON bodies with a key twice', () => {
+  it('are refused with 400 naming the key, and start nothing', async () => {
+    const funded = await env.fund(100);
+    const body = `{"authNo":"${funded.authNo}","outOrderNo":"${funded.outOrderNo}","payOperationId":"${funded.payOperationId}","amount":"1.00","amount":"99999999.00"}`;
+    const response = await fetch(`${env.url}/red-packets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.token}`, 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'amount appears twice in the body', field: 'amount' });
+    expect((await env.request('GET', `/red-packets/${funded.authNo}`)).status).toBe(404);
+    const poisoned = await fetch(`${env.url}/red-packets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.token}`, 'content-type': 'application/json' },
+      body: '{"__proto__":{"amount":"1.00"}}',
+    });
+    expect(poisoned.status).toBe(400);
+  });
+});
+
 describe('service API input', () => {
   it.each([
     [{ outOrderNo: 'o', payOperationId: 'P1', amount: '1.00' }, 'authNo'],

@@ -24,7 +24,7 @@ function queryFor(input: VerifyFundingInput): OperationQuery {
     : { outOrderNo: input.outOrderNo, outRequestNo: input.funding.payOutRequestNo };
 }
 
-export function judgeFunding(input: VerifyFundingInput, pay: QueriedOperation): FundingVerdict {
+function judgeFunding(input: VerifyFundingInput, pay: QueriedOperation): FundingVerdict {
   const refuse = (reason: FundingRejection['reason'], detail: string): FundingVerdict => ({
     verified: false,
     reason,

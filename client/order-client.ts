@@ -1,6 +1,5 @@
 // The typed client of pay orders: the service takes the sender's payment, then the packet runs.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import { formatFen } from '../alipay/money';
 import {
   ORDER_WORKFLOW_TYPE,
@@ -11,6 +10,7 @@ import {
   type RedPacketOrderState,
 } from '../workflows/order-messages';
 import type { RedPacketOrder } from '../workflows/red-packet-order';
+import { startOnce } from './start-once';
 
 /** The same outOrderNo was ordered with a different request. */
 export class OrderConflictError extends Error {
@@ -33,25 +33,18 @@ export function createOrderClient(temporal: Client, taskQueue: string) {
       fingerprint = JSON.stringify(input),
     ): Promise<{ created: boolean; order: RedPacketOrderState }> {
       const workflowId = orderWorkflowIdFor(input.outOrderNo);
-      let created = true;
-      try {
-        await temporal.workflow.start<typeof RedPacketOrder>(ORDER_WORKFLOW_TYPE, {
+      const created = await startOnce(
+        temporal,
+        ORDER_WORKFLOW_TYPE,
+        {
           taskQueue,
           workflowId,
           args: [input],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          memo: { request: fingerprint },
           staticSummary: `Red packet order ${input.outOrderNo}: ${formatFen(input.totalFen)} yuan by ${input.pay} pay`,
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        const description = await temporal.workflow.getHandle(workflowId).describe();
-        if (description.memo?.request !== fingerprint)
-          throw new OrderConflictError(
-            `order ${input.outOrderNo} was already placed with a different request`,
-          );
-        created = false;
-      }
+        },
+        fingerprint,
+        () => new OrderConflictError(`order ${input.outOrderNo} was already placed with a different request`),
+      );
       const handle = handleFor(input.outOrderNo);
       try {
         const order = await temporal.withDeadline(Date.now() + PAY_STEP_WAIT_MS, () =>

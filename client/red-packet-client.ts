@@ -1,6 +1,5 @@
 // The typed client for services that prefer code to HTTP; the HTTP server uses it too.
 import {
-  WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -8,8 +7,9 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { formatFen } from '../alipay/money';
+import { hasGrpcStatus } from './grpc-status';
+import { startOnce } from './start-once';
 import type { RedPacketLifecycle } from '../workflows/red-packet-lifecycle';
 import {
   AUTH_NO,
@@ -128,14 +128,6 @@ async function claimOnClosedPacket(
   return { accepted: false, claimId: request.claimId, reason: 'PACKET_NOT_OPEN' };
 }
 
-function isDeadlineExceeded(error: unknown): boolean {
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (code === 4 || /DEADLINE_EXCEEDED|deadline exceeded/i.test(current.message)) return true;
-  }
-  return false;
-}
-
 export type RedPacketClient = ReturnType<typeof createRedPacketClient>;
 
 export function createRedPacketClient(temporal: Client, taskQueue: string) {
@@ -153,7 +145,10 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
       if (error instanceof WorkflowUpdateFailedError && error.cause?.message === 'FUNDING_SETTLED')
         return (await handle.query(stateQuery)).status;
       if (error instanceof WorkflowNotFoundError) return finalStatus(handle, authNo);
-      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(error))
+      if (
+        error instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+        hasGrpcStatus(error, 4, /DEADLINE_EXCEEDED|deadline exceeded/i)
+      )
         return 'VERIFYING_FUNDING';
       throw error;
     }
@@ -171,31 +166,25 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
     ): Promise<CreateResult> {
       checkFunding(input.funding);
       const workflowId = workflowIdFor(input.authNo);
-      let created: boolean;
-      try {
-        await temporal.workflow.start<typeof RedPacketLifecycle>(WORKFLOW_TYPE, {
+      const created = await startOnce(
+        temporal,
+        WORKFLOW_TYPE,
+        {
           taskQueue,
           workflowId,
           args: [input],
-          // A packet's workflow id is its identity for ever: never start it a second time.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           typedSearchAttributes: [
             { key: AUTH_NO, value: input.authNo },
             { key: RED_PACKET_STATUS, value: 'VERIFYING_FUNDING' },
           ],
-          memo: { request: fingerprint },
           staticSummary: summary(input),
-        });
-        created = true;
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        const description = await temporal.workflow.getHandle(workflowId).describe();
-        if (description.memo?.request !== fingerprint)
-          throw new RedPacketConflictError(
+        },
+        fingerprint,
+        () =>
+          new RedPacketConflictError(
             `red packet ${input.authNo} was already created with a different request`,
-          );
-        created = false;
-      }
+          ),
+      );
       return { workflowId, created, status: await fundingStatus(input.authNo, fundingWaitMs) };
     },
 

@@ -11,7 +11,7 @@ import {
 } from '../client/api-keys';
 import { developmentKeyFiles } from '../config/data-dir';
 
-export const DEVELOPMENT_KEY_NAME = 'development (npm start)';
+const DEVELOPMENT_KEY_NAME = 'development (npm start)';
 
 function readToken(path: string): string | undefined {
   try {

@@ -19,8 +19,6 @@ import type { DeploymentSettings } from './red-packet-requests';
 import { registerRedPacketRoutes } from './red-packet-routes';
 import { createServerBase, type LoggerOption } from './server-base';
 
-export { BODY_LIMIT_BYTES, LISTEN_BACKLOG } from './server-base';
-
 interface CommonDeps {
   temporal: Client;
   /** Shared by both listeners of a process: the API's /metrics shows the webhook's counters too. */

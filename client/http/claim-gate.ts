@@ -3,6 +3,7 @@
 // every claim that queued meanwhile (up to MAX_CLAIM_BATCH). Callers never see the limit; a
 // RESOURCE_EXHAUSTED that still gets through (several servers, one packet) is retried.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hasGrpcStatus } from '../grpc-status';
 import { MAX_CLAIM_BATCH, type ClaimOutcome, type ClaimRequest } from '../../workflows/messages';
 
 export const IN_FLIGHT_PER_PACKET = 8;
@@ -18,11 +19,7 @@ export class ClaimGateFullError extends Error {
 }
 
 export function isResourceExhausted(error: unknown): boolean {
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (code === 8 || /RESOURCE_EXHAUSTED|in-flight update/i.test(current.message)) return true;
-  }
-  return false;
+  return hasGrpcStatus(error, 8, /RESOURCE_EXHAUSTED|in-flight update/i);
 }
 
 interface Waiting {

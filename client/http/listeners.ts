@@ -10,10 +10,10 @@ import type { OrderClient } from '../order-client';
 import type { RedPacketClient } from '../red-packet-client';
 import { isLoopbackHost } from './access-control';
 import type { ApiKeyLookup } from './api-key-store';
-import { buildApiApp, buildWebhookApp, LISTEN_BACKLOG } from './app';
+import { buildApiApp, buildWebhookApp } from './app';
 import { createMetrics, type Metrics } from './metrics';
 import type { DeploymentSettings } from './red-packet-requests';
-import type { LoggerOption } from './server-base';
+import { LISTEN_BACKLOG, type LoggerOption } from './server-base';
 
 export interface ListenersDeps {
   config: Pick<HttpConfig, 'api' | 'webhook' | 'run' | 'trustProxy'>;

@@ -15,7 +15,7 @@ const STATUS = {
 } as const;
 
 /** Notify ids already logged as unknown; the oldest is forgotten past this many (logged again at worst). */
-export const UNKNOWN_LOGGED_MAX = 10_000;
+const UNKNOWN_LOGGED_MAX = 10_000;
 
 export function registerNotifyRoute(app: FastifyInstance, deps: NotifyDeps & { metrics: Metrics }): void {
   const unknownLogged = new BoundedIdSet(UNKNOWN_LOGGED_MAX);

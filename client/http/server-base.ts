@@ -15,11 +15,11 @@ import { HttpError } from './errors';
 import { findDuplicateKey } from './strict-json';
 import type { Metrics } from './metrics';
 
-export const BODY_LIMIT_BYTES = 64 * 1024;
+const BODY_LIMIT_BYTES = 64 * 1024;
 /** Node's default (511) drops connections in a burst of claims; the kernel caps what it grants. */
 export const LISTEN_BACKLOG = 4096;
 /** Open connections per listener; past it new ones are closed at once (file descriptors are finite). */
-export const MAX_CONNECTIONS = 10_000;
+const MAX_CONNECTIONS = 10_000;
 
 /** `true` logs to stdout; a stream receives the JSON lines instead (tests read them). */
 export type LoggerOption = boolean | { stream: { write(line: string): void } };

@@ -106,17 +106,18 @@ export async function RedPacketOrder(input: RedPacketOrderInput): Promise<RedPac
     state.cashierUrl = started.cashierUrl;
   } catch (error) {
     const refusal = refusalMessage(error);
-    // A refusal on a retry may follow an attempt that went through: only Alipay can say.
-    if (refusal !== undefined && (await askAlipay()).kind !== 'paid') {
+    // A refusal on a retry may follow an attempt that went through: FAILED only when Alipay says
+    // there is no such pay. Anything less (a query that fails too) keeps asking below.
+    const answer = refusal === undefined ? undefined : await askAlipay();
+    if (answer?.kind === 'unpaid') {
       state.status = 'FAILED';
       state.failure = refusal;
       payStepDone = true;
       await condition(allHandlersFinished);
       return state;
     }
-    // Outcome unknown (Alipay kept failing): the money may have moved. Ask Alipay below, as for
-    // a payment the sender makes, instead of declaring the order failed.
-    state.failure = `pay call unanswered: ${failureMessage(error)}; asking Alipay`;
+    if (answer?.kind === 'paid') paid = answer.paid;
+    else state.failure = `pay call not settled: ${refusal ?? failureMessage(error)}; asking Alipay`;
   }
   // The sender now has what they need to pay (agreement pay: paid already; done once PAID).
   if (!paid) payStepDone = true;

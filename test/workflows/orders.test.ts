@@ -223,6 +223,20 @@ describe('pay orders', () => {
     expect((await env.request('GET', `/red-packets/${fields.auth_no}`)).status).toBe(404);
   });
 
+  it('ends FAILED when Alipay refuses the agreement pay and shows no such pay, with nothing moved', async () => {
+    env.sandbox.faults.set({ methods: { 'alipay.fund.coupon.order.agreement.pay': { refuseRate: 1 } } });
+    const outOrderNo = nextOrderNo();
+    const created = await env.request('POST', '/red-packet-orders', {
+      outOrderNo,
+      amount: '1.00',
+      pay: 'agreement',
+      payerUserId: '2088000000000001',
+    });
+    expect(created).toMatchObject({ status: 201, json: { status: 'FAILED', failure: expect.any(String) } });
+    expect(created.json.authNo).toBeUndefined();
+    expect(env.sandbox.ledger.allPackets().filter((packet) => packet.outOrderNo === outOrderNo)).toEqual([]);
+  });
+
   it('refuses an agreement order without a payer, naming the field, and starts nothing', async () => {
     const outOrderNo = nextOrderNo();
     expect(

@@ -4,19 +4,24 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
+  QueryNotRegisteredError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { formatFen } from '../alipay/money';
+import { ClaimGate } from './claim-gate';
 import { hasGrpcStatus } from './grpc-status';
+import { createPacketReads, normalizeState } from './packet-reads';
 import { startOnce } from './start-once';
 import type { RedPacketLifecycle } from '../workflows/red-packet-lifecycle';
 import {
   AUTH_NO,
+  claimAnswersQuery,
   claimBatchUpdate,
-  claimUpdate,
   closeNowSignal,
   fundingSettledUpdate,
+  MAX_STATE_CLAIMS,
+  PACKET_REFUSALS,
   RED_PACKET_STATUS,
   retryRefundSignal,
   stateQuery,
@@ -29,6 +34,7 @@ import {
   type RedPacketInput,
   type RedPacketState,
   type RedPacketStatus,
+  type StatePage,
 } from '../workflows/messages';
 
 /** The same auth_no was started with a different request. */
@@ -88,44 +94,38 @@ function checkFunding(funding: FundingReference | undefined): void {
 /** How long createRedPacket waits for Alipay to confirm the funding before answering. */
 export const FUNDING_WAIT_MS = 10_000;
 
-const REFUSAL_REASONS: readonly ClaimRefusalReason[] = [
-  'PACKET_NOT_OPEN',
-  'SHARES_EXHAUSTED',
-  'AMOUNT_REQUIRED',
-  'AMOUNT_NOT_ALLOWED',
-  'AMOUNT_OUT_OF_RANGE',
-  'PAYEE_REQUIRED',
-  'INVALID_CLAIM_ID',
-];
-
 function summary(input: RedPacketInput): string {
   const shares = input.shares === undefined ? 'unlimited shares' : `${input.shares} shares`;
   return `Red packet ${input.authNo}: ${formatFen(input.totalFen)} yuan, ${shares}, ${input.split} split, expires ${input.expiresAt}`;
 }
 
 /**
- * The workflow has finished (or never existed: then the error stands). A repeated claimId still
- * gets its first result, read from the workflow's final state; a new claim is refused.
+ * A packet turned the whole batch away (PACKET_REFUSALS): nothing was recorded. Repeats still get
+ * their first answer, read by query; a finished packet is asked the same way.
  */
-async function claimOnClosedPacket(
+async function answersWithoutRecording(
   handle: WorkflowHandle<typeof RedPacketLifecycle>,
-  request: ClaimRequest,
-  notFound: WorkflowNotFoundError,
-): Promise<ClaimOutcome> {
-  const description = await handle.describe().catch(() => undefined);
-  if (!description) throw notFound;
-  const final = description.status.name === 'COMPLETED' ? await handle.result() : undefined;
-  const earlier = final?.claims.find((claim) => claim.claimId === request.claimId);
-  if (final && earlier) {
-    return {
-      accepted: true,
-      claimId: earlier.claimId,
-      status: earlier.status,
-      amountFen: earlier.amountFen,
-      remainingFen: final.remainingFen,
-    };
-  }
-  return { accepted: false, claimId: request.claimId, reason: 'PACKET_NOT_OPEN' };
+  requests: ClaimRequest[],
+  reason: ClaimRefusalReason,
+): Promise<ClaimOutcome[]> {
+  const answers = await handle.query(claimAnswersQuery, requests).catch(async (error: unknown) => {
+    // A packet begun before this query existed: its result lists every claim it took.
+    if (!(error instanceof QueryNotRegisteredError)) throw error;
+    const final = normalizeState(await handle.result());
+    return requests.map((request): ClaimOutcome => {
+      const earlier = final.claims.find((claim) => claim.claimId === request.claimId);
+      return earlier
+        ? {
+            accepted: true,
+            claimId: earlier.claimId,
+            status: earlier.status,
+            amountFen: earlier.amountFen,
+            remainingFen: final.remainingFen,
+          }
+        : { accepted: false, claimId: request.claimId, reason };
+    });
+  });
+  return answers;
 }
 
 export type RedPacketClient = ReturnType<typeof createRedPacketClient>;
@@ -133,6 +133,22 @@ export type RedPacketClient = ReturnType<typeof createRedPacketClient>;
 export function createRedPacketClient(temporal: Client, taskQueue: string) {
   const handleFor = (authNo: string): WorkflowHandle<typeof RedPacketLifecycle> =>
     temporal.workflow.getHandle<typeof RedPacketLifecycle>(workflowIdFor(authNo));
+  const reads = createPacketReads(temporal);
+
+  const claimMany = async (authNo: string, requests: ClaimRequest[]): Promise<ClaimOutcome[]> => {
+    const handle = handleFor(authNo);
+    try {
+      return await handle.executeUpdate(claimBatchUpdate, { args: [requests] });
+    } catch (error) {
+      const reason = error instanceof WorkflowUpdateFailedError ? error.cause?.message : undefined;
+      const packetRefusal = PACKET_REFUSALS.find((candidate) => candidate === reason);
+      if (packetRefusal) return answersWithoutRecording(handle, requests, packetRefusal);
+      if (error instanceof WorkflowNotFoundError && (await handle.describe().catch(() => undefined)))
+        return answersWithoutRecording(handle, requests, 'PACKET_NOT_OPEN');
+      throw error;
+    }
+  };
+  const gate = new ClaimGate(claimMany);
 
   /** The packet's status once its funding is settled, waiting at most `waitMs` for Alipay. */
   const fundingStatus = async (authNo: string, waitMs: number): Promise<RedPacketStatus> => {
@@ -188,40 +204,25 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
       return { workflowId, created, status: await fundingStatus(input.authNo, fundingWaitMs) };
     },
 
-    /** Submits a claim; a refusal is an outcome (with its reason), not an error. */
-    async claim(authNo: string, request: ClaimRequest): Promise<ClaimOutcome> {
-      const handle = handleFor(authNo);
-      try {
-        return await handle.executeUpdate(claimUpdate, { args: [request] });
-      } catch (error) {
-        const reason = error instanceof WorkflowUpdateFailedError ? error.cause?.message : undefined;
-        const known = REFUSAL_REASONS.find((candidate) => candidate === reason);
-        if (known) return { accepted: false, claimId: request.claimId, reason: known };
-        if (error instanceof WorkflowNotFoundError) return claimOnClosedPacket(handle, request, error);
-        throw error;
-      }
+    /**
+     * Submits a claim; a refusal is an outcome (with its reason), not an error. Concurrent claims
+     * on one packet are coalesced into claimBatch updates (claim-gate.ts). Throws
+     * ClaimGateFullError when too many claims wait (nothing was recorded: retry shortly).
+     */
+    claim(authNo: string, request: ClaimRequest): Promise<ClaimOutcome> {
+      return gate.claim(authNo, request);
     },
 
     /** Several claims in one update (see claimBatchUpdate); outcomes in the order given. */
-    async claimMany(authNo: string, requests: ClaimRequest[]): Promise<ClaimOutcome[]> {
-      const handle = handleFor(authNo);
-      try {
-        return await handle.executeUpdate(claimBatchUpdate, { args: [requests] });
-      } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError && error.cause?.message === 'PACKET_NOT_OPEN')
-          return requests.map((request) => ({
-            accepted: false,
-            claimId: request.claimId,
-            reason: 'PACKET_NOT_OPEN',
-          }));
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-        return Promise.all(requests.map((request) => claimOnClosedPacket(handle, request, error)));
-      }
+    claimMany,
+
+    /** The packet's totals and up to `page.limit` (1,000) of the claims it holds. */
+    getState(authNo: string, page: StatePage = {}): Promise<RedPacketState> {
+      return reads.readState(authNo, page.afterSeq ?? 0, page.limit ?? MAX_STATE_CLAIMS);
     },
 
-    getState(authNo: string): Promise<RedPacketState> {
-      return handleFor(authNo).query(stateQuery);
-    },
+    /** Totals and a page of claims; follow `nextCursor` to reach every claim (packet-reads.ts). */
+    readClaims: reads.readClaims,
 
     closeNow(authNo: string): Promise<void> {
       return handleFor(authNo).signal(closeNowSignal);

@@ -1,10 +1,28 @@
-// The exact ledger of one red packet: claims, reservations and what is left. Pure and
-// serialisable, so continue-as-new can carry it.
-import type { ClaimOutcome, ClaimRefusalReason, ClaimRequest, ClaimStatus, SplitMode } from './messages';
+// The exact ledger of one red packet: totals, the claims not yet settled or not yet archived
+// (held in full), and a compact index of every settled claim (claim-index.ts) for idempotency
+// and the once-per-payee rule. Pure and serialisable, so continue-as-new can carry it.
+import {
+  claimDigest,
+  packEntries,
+  payeeDigest,
+  unpackEntries,
+  type Digest,
+  type SettledEntry,
+} from './claim-index';
+import {
+  MAX_CLAIMS,
+  type ClaimOutcome,
+  type ClaimRefusalReason,
+  type ClaimRequest,
+  type ClaimStatus,
+  type ClaimView,
+  type SplitMode,
+} from './messages';
 import { claimAmount } from './split';
 
 export type ClaimPhase = 'RESERVED' | 'DISBURSING' | 'PAID' | 'FAILED';
 
+/** A claim held in full: not settled yet, or settled and not yet archived in a claim page. */
 export interface ClaimRecord {
   claimId: string;
   /** Order of acceptance; names the disbursement's request numbers. */
@@ -17,85 +35,190 @@ export interface ClaimRecord {
   failure?: string;
 }
 
+/** An unsettled claim as continue-as-new carries it: claimId, seq, amount, user id, logon id. */
+export type CarriedClaim = [string, number, number, string | null, string | null];
+
 export interface LedgerSnapshot {
   totalFen: number;
   shares?: number;
   split: SplitMode;
-  claims: ClaimRecord[];
   nextSeq: number;
+  /** Every settled claim, packed (claim-index.ts). */
+  settled: string;
+  /** Claims accepted and not settled yet, in order of acceptance: paid by the next run. */
+  unsettled: CarriedClaim[];
 }
 
 const MAX_CLAIM_ID_LENGTH = 64;
+/** Failures are Alipay's messages; a page of 1,000 claims must stay well under 512 KiB. */
+const MAX_FAILURE_LENGTH = 200;
 
 export function publicStatus(phase: ClaimPhase): ClaimStatus {
   return phase === 'PAID' ? 'PAID' : phase === 'FAILED' ? 'FAILED' : 'PENDING';
 }
 
-export class Ledger {
-  private readonly claims: ClaimRecord[];
-  private readonly byId = new Map<string, ClaimRecord>();
-  private nextSeq: number;
+export function claimView(claim: ClaimRecord): ClaimView {
+  return {
+    claimId: claim.claimId,
+    seq: claim.seq,
+    amountFen: claim.amountFen,
+    status: publicStatus(claim.phase),
+    ...(claim.failure ? { failure: claim.failure } : {}),
+  };
+}
 
-  constructor(private readonly snapshotIn: LedgerSnapshot) {
-    this.claims = snapshotIn.claims.map((claim) => ({ ...claim }));
-    for (const claim of this.claims) this.byId.set(claim.claimId, claim);
-    this.nextSeq = snapshotIn.nextSeq;
+function payeeOf(request: Pick<ClaimRequest, 'payeeUserId' | 'payeeLogonId'>) {
+  return request.payeeUserId !== undefined
+    ? { payeeUserId: request.payeeUserId }
+    : { payeeLogonId: request.payeeLogonId };
+}
+
+export class Ledger {
+  /** Claims held in full, by claimId, in order of acceptance. */
+  private readonly live = new Map<string, ClaimRecord>();
+  /** Every settled claim by claim digest, archived or not. */
+  private readonly settled = new Map<Digest, SettledEntry>();
+  /** The payee of every claim ever accepted. */
+  private readonly payees = new Set<Digest>();
+  private readonly toPay: ClaimRecord[] = [];
+  /** Settled claims not yet archived, in order of settlement. */
+  private recent: ClaimRecord[] = [];
+  private nextSeq: number;
+  private committed = 0;
+  private paid = 0;
+  private paidClaims = 0;
+  private failedClaims = 0;
+
+  constructor(private readonly terms: Omit<LedgerSnapshot, 'nextSeq' | 'settled' | 'unsettled'>) {
+    this.nextSeq = 1;
   }
 
   static empty(totalFen: number, split: SplitMode, shares?: number): Ledger {
-    return new Ledger({ totalFen, split, shares, claims: [], nextSeq: 1 });
+    return new Ledger({ totalFen, split, shares });
+  }
+
+  static restore(snapshot: LedgerSnapshot): Ledger {
+    const { nextSeq, settled, unsettled, ...terms } = snapshot;
+    const ledger = new Ledger(terms);
+    ledger.nextSeq = nextSeq;
+    for (const entry of unpackEntries(settled)) {
+      ledger.index(entry);
+      if (entry.paid) ledger.committed += entry.amountFen;
+    }
+    for (const [claimId, seq, amountFen, payeeUserId, payeeLogonId] of unsettled) {
+      const claim: ClaimRecord = {
+        claimId,
+        seq,
+        amountFen,
+        phase: 'RESERVED',
+        ...(payeeUserId !== null ? { payeeUserId } : {}),
+        ...(payeeLogonId !== null ? { payeeLogonId } : {}),
+      };
+      ledger.hold(claim);
+    }
+    return ledger;
+  }
+
+  private index(entry: SettledEntry): void {
+    this.settled.set(entry.claimDigest, entry);
+    this.payees.add(entry.payeeDigest);
+    if (entry.paid) {
+      this.paid += entry.amountFen;
+      this.paidClaims += 1;
+    } else {
+      this.failedClaims += 1;
+    }
+  }
+
+  private hold(claim: ClaimRecord): void {
+    this.live.set(claim.claimId, claim);
+    this.payees.add(payeeDigest(claim));
+    this.committed += claim.amountFen;
+    this.toPay.push(claim);
   }
 
   get totalFen(): number {
-    return this.snapshotIn.totalFen;
+    return this.terms.totalFen;
   }
 
   get shares(): number | undefined {
-    return this.snapshotIn.shares;
+    return this.terms.shares;
   }
 
   /** Reserved or paid: money that is no longer the sender's. */
   get committedFen(): number {
-    return this.claims.reduce((sum, claim) => (claim.phase === 'FAILED' ? sum : sum + claim.amountFen), 0);
+    return this.committed;
   }
 
   get paidFen(): number {
-    return this.claims.reduce((sum, claim) => (claim.phase === 'PAID' ? sum + claim.amountFen : sum), 0);
+    return this.paid;
   }
 
   get remainingFen(): number {
-    return this.totalFen - this.committedFen;
+    return this.totalFen - this.committed;
   }
 
-  get activeClaims(): number {
-    return this.claims.filter((claim) => claim.phase !== 'FAILED').length;
+  /** Every claim accepted, settled or not. */
+  get claimCount(): number {
+    return this.settled.size + this.unsettled;
   }
 
-  inPhase(phase: ClaimPhase): ClaimRecord[] {
-    return this.claims.filter((claim) => claim.phase === phase);
+  get paidCount(): number {
+    return this.paidClaims;
+  }
+
+  get failedCount(): number {
+    return this.failedClaims;
   }
 
   /** Claims whose disbursement has not settled yet. */
   get unsettled(): number {
-    return this.claims.filter((claim) => claim.phase === 'RESERVED' || claim.phase === 'DISBURSING').length;
+    return this.live.size - this.recent.length;
   }
 
-  /** No claim can be accepted any more: nothing left, or every share taken. */
+  /**
+   * No claim can be accepted any more: nothing left, every share taken, or the packet has
+   * recorded MAX_CLAIMS claims (failed ones included: the index must stay bounded).
+   */
   get exhausted(): boolean {
-    return this.remainingFen === 0 || (this.shares !== undefined && this.activeClaims >= this.shares);
+    return (
+      this.remainingFen === 0 ||
+      (this.shares !== undefined && this.claimCount - this.failedCount >= this.shares) ||
+      this.claimCount >= MAX_CLAIMS
+    );
   }
 
-  find(claimId: string): ClaimRecord | undefined {
-    return this.byId.get(claimId);
+  /**
+   * A claimId seen before: its first result when payee and amount are the same,
+   * CLAIM_ID_CONFLICT when not; undefined for a new claimId.
+   */
+  repeatOutcome(request: ClaimRequest): ClaimOutcome | undefined {
+    const held = this.live.get(request.claimId);
+    const entry = held ? undefined : this.settled.get(claimDigest(request.claimId));
+    if (!held && !entry) return undefined;
+    const sameAmount = (amountFen: number): boolean =>
+      this.terms.split === 'claimant' ? request.amountFen === amountFen : request.amountFen === undefined;
+    const same = held
+      ? payeeDigest(held) === payeeDigest(request) && sameAmount(held.amountFen)
+      : entry!.payeeDigest === payeeDigest(request) && sameAmount(entry!.amountFen);
+    if (!same) return { accepted: false, claimId: request.claimId, reason: 'CLAIM_ID_CONFLICT' };
+    return {
+      accepted: true,
+      claimId: request.claimId,
+      status: held ? publicStatus(held.phase) : entry!.paid ? 'PAID' : 'FAILED',
+      amountFen: held ? held.amountFen : entry!.amountFen,
+      remainingFen: this.remainingFen,
+    };
   }
 
   /** Why a new claim would be refused, or undefined if it can be accepted. */
   refusalFor(request: ClaimRequest): ClaimRefusalReason | undefined {
     if (!request.claimId || request.claimId.length > MAX_CLAIM_ID_LENGTH) return 'INVALID_CLAIM_ID';
     if (!request.payeeUserId && !request.payeeLogonId) return 'PAYEE_REQUIRED';
+    if (this.payees.has(payeeDigest(request))) return 'PAYEE_ALREADY_CLAIMED';
     if (this.exhausted) return 'SHARES_EXHAUSTED';
     const amount = request.amountFen;
-    if (this.snapshotIn.split === 'claimant') {
+    if (this.terms.split === 'claimant') {
       if (amount === undefined) return 'AMOUNT_REQUIRED';
       if (!Number.isSafeInteger(amount) || amount < 1 || amount > this.remainingFen)
         return 'AMOUNT_OUT_OF_RANGE';
@@ -107,11 +230,12 @@ export class Ledger {
 
   /** Reserves the claim's amount at once; call only when refusalFor() returned undefined. */
   accept(request: ClaimRequest, random: () => number): ClaimRecord {
+    const active = this.claimCount - this.failedCount;
     const amountFen = claimAmount({
-      split: this.snapshotIn.split,
+      split: this.terms.split,
       totalFen: this.totalFen,
       remainingFen: this.remainingFen,
-      sharesLeft: this.shares === undefined ? undefined : this.shares - this.activeClaims,
+      sharesLeft: this.shares === undefined ? undefined : this.shares - active,
       shares: this.shares,
       requestedFen: request.amountFen,
       random,
@@ -122,44 +246,87 @@ export class Ledger {
       seq: this.nextSeq++,
       amountFen,
       phase: 'RESERVED',
-      payeeUserId: request.payeeUserId,
-      payeeLogonId: request.payeeLogonId,
+      ...payeeOf(request),
     };
-    this.claims.push(claim);
-    this.byId.set(claim.claimId, claim);
+    this.hold(claim);
     return claim;
   }
 
-  markDisbursing(claim: ClaimRecord): void {
-    claim.phase = 'DISBURSING';
+  /** The next accepted claim to pay, in order of acceptance, marked DISBURSING. */
+  nextToPay(): ClaimRecord | undefined {
+    const claim = this.toPay.shift();
+    if (claim) claim.phase = 'DISBURSING';
+    return claim;
+  }
+
+  get waitingToPay(): number {
+    return this.toPay.length;
   }
 
   markPaid(claim: ClaimRecord, operationId: string): void {
     claim.phase = 'PAID';
     claim.operationId = operationId;
+    this.settle(claim, true);
   }
 
   /** A permanently failed disbursement releases its reservation. */
   markFailed(claim: ClaimRecord, failure: string): void {
     claim.phase = 'FAILED';
-    claim.failure = failure;
+    claim.failure = failure.slice(0, MAX_FAILURE_LENGTH);
+    this.committed -= claim.amountFen;
+    this.settle(claim, false);
   }
 
-  outcome(claim: ClaimRecord): ClaimOutcome {
-    return {
-      accepted: true,
-      claimId: claim.claimId,
-      status: publicStatus(claim.phase),
+  private settle(claim: ClaimRecord, paid: boolean): void {
+    this.index({
+      claimDigest: claimDigest(claim.claimId),
+      payeeDigest: payeeDigest(claim),
       amountFen: claim.amountFen,
-      remainingFen: this.remainingFen,
-    };
+      paid,
+    });
+    this.recent.push(claim);
   }
 
-  allClaims(): readonly ClaimRecord[] {
-    return this.claims;
+  /** Settled claims held in full and not yet archived. */
+  get recentlySettled(): number {
+    return this.recent.length;
   }
 
+  /** Hands over up to `max` settled claims for a claim page and stops holding them in full. */
+  takeSettled(max: number): ClaimView[] {
+    const taken = this.recent.slice(0, max);
+    this.recent = this.recent.slice(max);
+    for (const claim of taken) this.live.delete(claim.claimId);
+    return taken.map((claim) => ({
+      ...claimView(claim),
+      ...(claim.operationId ? { operationId: claim.operationId } : {}),
+    }));
+  }
+
+  /** Claims held in full, in order of acceptance, after `afterSeq`, at most `limit`. */
+  heldClaims(afterSeq: number, limit: number): ClaimView[] {
+    const views: ClaimView[] = [];
+    for (const claim of this.live.values()) {
+      if (views.length >= limit) break;
+      if (claim.seq > afterSeq) views.push(claimView(claim));
+    }
+    return views;
+  }
+
+  /** What continue-as-new carries; settled claims must have been archived first. */
   snapshot(): LedgerSnapshot {
-    return { ...this.snapshotIn, claims: this.claims.map((claim) => ({ ...claim })), nextSeq: this.nextSeq };
+    if (this.recent.length > 0) throw new Error('archive settled claims before the snapshot');
+    return {
+      ...this.terms,
+      nextSeq: this.nextSeq,
+      settled: packEntries([...this.settled.values()]),
+      unsettled: [...this.live.values()].map((claim) => [
+        claim.claimId,
+        claim.seq,
+        claim.amountFen,
+        claim.payeeUserId ?? null,
+        claim.payeeLogonId ?? null,
+      ]),
+    };
   }
 }

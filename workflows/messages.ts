@@ -83,12 +83,31 @@ export type ClaimStatus = 'PENDING' | 'PAID' | 'FAILED';
 
 export type ClaimRefusalReason =
   | 'PACKET_NOT_OPEN'
+  | 'PACKET_EXPIRED'
   | 'SHARES_EXHAUSTED'
+  | 'PAYEE_ALREADY_CLAIMED'
+  | 'CLAIM_ID_CONFLICT'
   | 'AMOUNT_REQUIRED'
   | 'AMOUNT_NOT_ALLOWED'
   | 'AMOUNT_OUT_OF_RANGE'
   | 'PAYEE_REQUIRED'
   | 'INVALID_CLAIM_ID';
+
+/**
+ * Refusals that hold for every new claim on the packet: the claim update's validator rejects a
+ * whole batch with one of these, so it adds nothing to history; repeats are then answered by the
+ * claimAnswers query.
+ */
+export const PACKET_REFUSALS = ['PACKET_NOT_OPEN', 'PACKET_EXPIRED', 'SHARES_EXHAUSTED'] as const;
+export type PacketRefusalReason = (typeof PACKET_REFUSALS)[number];
+/**
+ * The validator's answer when the packet already holds MAX_UNSETTLED_CLAIMS unpaid claims (Alipay
+ * is slower than the claims): not a refusal, the client retries shortly.
+ */
+export const PACKET_BUSY = 'PACKET_BUSY';
+
+/** Claims one packet records at most (and the largest `shares`). */
+export const MAX_CLAIMS = 10_000;
 
 export type ClaimOutcome =
   | { accepted: true; claimId: string; status: ClaimStatus; amountFen: number; remainingFen: number }
@@ -103,16 +122,38 @@ export interface RefundView {
   failure?: string;
 }
 
+export interface ClaimView {
+  claimId: string;
+  /** Order of acceptance. */
+  seq: number;
+  amountFen: number;
+  status: ClaimStatus;
+  failure?: string;
+  operationId?: string;
+}
+
 export interface RedPacketState {
   authNo: string;
   status: RedPacketStatus;
   totalFen: number;
   claimedFen: number;
+  /** Paid out to claimants (Alipay confirmed each payout). */
+  paidFen: number;
   remainingFen: number;
   refundedFen: number;
   shares: number | null;
   expiresAt: string;
-  claims: Array<{ claimId: string; amountFen: number; status: ClaimStatus; failure?: string }>;
+  /** Claims accepted, settled or not (failed ones included). */
+  claimCount: number;
+  paidCount: number;
+  failedCount: number;
+  /**
+   * Claims held by the workflow, in order of acceptance (a page of them: see StatePage).
+   * Settled claims move out into claim pages, 1,000 at a time and at each continue-as-new.
+   */
+  claims: ClaimView[];
+  /** Claim pages written so far: workflows claimPageWorkflowId(authNo, 1..claimPages). */
+  claimPages: number;
   refund: RefundView | null;
   ignoredNotifications: Array<{ notifyId: string; reason: string }>;
   /** Set when the status is REJECTED. */
@@ -126,14 +167,40 @@ export const claimUpdate = defineUpdate<ClaimOutcome, [ClaimRequest]>('claim');
  */
 export const claimBatchUpdate = defineUpdate<ClaimOutcome[], [ClaimRequest[]]>('claimBatch');
 export const MAX_CLAIM_BATCH = 100;
-/** Fire-and-forget claims: same rules as the update; the outcome shows in the state query. */
-export const claimSignal = defineSignal<[ClaimRequest]>('claim');
+/**
+ * What the claims would be answered now, without changing anything: a repeat gets its first
+ * result (or CLAIM_ID_CONFLICT), a new claim its refusal. For batches the validator rejected.
+ */
+export const claimAnswersQuery = defineQuery<ClaimOutcome[], [ClaimRequest[]]>('claimAnswers');
 /** A notification the webhook has verified. */
 export const alipayNotifySignal = defineSignal<[FundNotification]>('alipayNotify');
 /** The merchant closes the packet now and refunds the remainder. */
 export const closeNowSignal = defineSignal('closeNow');
 /** An operator retries a refund that Alipay refused (REFUND_BLOCKED). */
 export const retryRefundSignal = defineSignal('retryRefund');
-export const stateQuery = defineQuery<RedPacketState>('state');
+/** Which held claims the state shows: those after `afterSeq` (default 0), at most `limit`. */
+export interface StatePage {
+  afterSeq?: number;
+  limit?: number;
+}
+/** The most claims one state answer holds. */
+export const MAX_STATE_CLAIMS = 1000;
+export const stateQuery = defineQuery<RedPacketState, [StatePage?]>('state');
+
+/** Settled claims archived out of a packet's workflow: each page is a workflow of its own. */
+export interface ClaimPage {
+  authNo: string;
+  /** 1, 2, ...: the order in which the pages were written. */
+  number: number;
+  claims: ClaimView[];
+}
+export const CLAIM_PAGE_WORKFLOW_TYPE = 'RedPacketClaimPage';
+/** The packet's workflow completed: the page completes too, with its claims as its result. */
+export const sealClaimPageSignal = defineSignal('seal');
+export const claimPageQuery = defineQuery<ClaimPage>('page');
+
+export function claimPageWorkflowId(authNo: string, number: number): string {
+  return `red-packet-claims-${authNo}-${number}`;
+}
 /** Answers once the funding is verified or refused: the status then (OPEN, REJECTED, ...). */
 export const fundingSettledUpdate = defineUpdate<RedPacketStatus>('fundingSettled');

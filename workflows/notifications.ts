@@ -21,6 +21,9 @@ export interface NotificationsSnapshot {
 // alipay/notify.ts's REFUND_SUCCESS_NOTIFY_TYPE; workflow code imports alipay/ for types only.
 const REFUND_SUCCESS = 'fund_stdtrustee_refund.success';
 const IGNORED_KEPT = 50;
+/** Alipay repeats a notify_id within about 25 hours; the latest ids are enough to drop repeats. */
+const SEEN_KEPT = 200;
+const REFUND_NOTICES_KEPT = 20;
 
 export class Notifications {
   private readonly seen: Set<string>;
@@ -48,6 +51,7 @@ export class Notifications {
     const { notifyId } = notification;
     if (this.seen.has(notifyId)) return;
     this.seen.add(notifyId);
+    if (this.seen.size > SEEN_KEPT) this.seen.delete(this.seen.values().next().value!);
     if (notification.authNo !== undefined && notification.authNo !== this.authNo) {
       return this.ignore(notifyId, `auth_no ${notification.authNo} is not this packet's`);
     }
@@ -73,6 +77,7 @@ export class Notifications {
       );
     }
     this.refundNotices.push({ notifyId, amountFen });
+    this.refundNotices.splice(0, this.refundNotices.length - REFUND_NOTICES_KEPT);
   }
 
   /** A notification confirmed this refund: ours by number and amount, or Alipay's timeout refund. */

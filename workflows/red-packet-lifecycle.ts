@@ -1,35 +1,45 @@
 // RedPacketLifecycle: one durable workflow per red packet (id red-packet-<auth_no>).
 // VERIFYING_FUNDING -> OPEN -> CLOSING -> REFUNDING -> AWAITING_REFUND_NOTIFY -> COMPLETED;
 // fully claimed: OPEN -> COMPLETED; funding not shown by Alipay: VERIFYING_FUNDING -> REJECTED.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   allHandlersFinished,
   CancellationScope,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
+  ParentClosePolicy,
   patched,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { RedPacketClaimPage } from './claim-page';
 import { settleDisbursement } from './disbursement';
 import { Ledger, type ClaimRecord, type LedgerSnapshot } from './ledger';
+import { lifecycleV1, type CarriedStateV1 } from './legacy/lifecycle-v1';
+import type { RedPacketStateV1 } from './legacy/messages-v1';
 import {
   alipayNotifySignal,
+  claimAnswersQuery,
   claimBatchUpdate,
-  claimSignal,
+  claimPageWorkflowId,
   claimUpdate,
   closeNowSignal,
   fundingSettledUpdate,
   MAX_CLAIM_BATCH,
+  PACKET_BUSY,
   RED_PACKET_STATUS,
   retryRefundSignal,
+  sealClaimPageSignal,
   stateQuery,
   type ClaimOutcome,
-  type ClaimRefusalReason,
   type ClaimRequest,
   type FundingRejection,
+  type PacketRefusalReason,
   type RedPacketInput,
   type RedPacketState,
   type RedPacketStatus,
@@ -38,113 +48,197 @@ import {
 import { Notifications, type NotificationsSnapshot } from './notifications';
 import { refundRemainder } from './refund-remainder';
 import { disburseRequestNumbers } from './request-numbers';
-import { describeForUi, toState } from './state-view';
-import { checkFunding, VERIFY_FUNDING_PATCH } from './verify-funding';
+import { describeForUi, toState, type StateParts } from './state-view';
+import { checkFunding } from './verify-funding';
+
+/** Marks histories of the bounded ledger; older ones replay through legacy/lifecycle-v1.ts. */
+export const BOUNDED_LEDGER_PATCH = 'bounded-ledger';
 
 /**
  * At most this many payouts in flight per packet: a burst of claims must not flood the workflow
  * with more activity completions than Temporal buffers while a workflow task runs (100 by
  * default; beyond that the server force-fails the task and the work is redone).
  */
-const DISBURSEMENT_WINDOW = 40;
+const PAYOUT_WINDOW = 40;
+/**
+ * While claims keep arriving, payouts go two at a time so that answering claims has the cores;
+ * once no claim has come for CLAIMS_QUIET_MS they go at the full window (re-checked as each
+ * payout settles, so no timer is needed).
+ */
+const PAYOUT_WINDOW_WHILE_CLAIMING = 2;
+const CLAIMS_QUIET_MS = 1000;
+/**
+ * Unpaid claims held at most (they are carried in full by continue-as-new): past it, claim
+ * batches are turned away with PACKET_BUSY, which the client retries, until payouts catch up.
+ */
+export const MAX_UNSETTLED_CLAIMS = 1000;
+/** Settled claims per claim page (and the most one run holds before writing a page). */
+export const CLAIM_PAGE_SIZE = 1000;
 
-/** What continue-as-new carries into the next run. */
+/** What continue-as-new carries into the next run: bounded at any claim count. */
 export interface CarriedState {
   ledger: LedgerSnapshot;
   notifications: NotificationsSnapshot;
   closeRequested: boolean;
+  /** Expired or closed already: the next run goes straight to CLOSING. */
+  closing: boolean;
+  claimPages: number;
+}
+
+function isCarriedV1(carried: CarriedState | CarriedStateV1): carried is CarriedStateV1 {
+  return 'claims' in carried.ledger;
 }
 
 export async function RedPacketLifecycle(
   input: RedPacketInput,
-  carried?: CarriedState,
-): Promise<RedPacketState> {
+  carried?: CarriedState | CarriedStateV1,
+): Promise<RedPacketState | RedPacketStateV1> {
+  // Packets started before the bounded ledger (and their continued runs) finish as they began.
+  if (carried ? isCarriedV1(carried) : !patched(BOUNDED_LEDGER_PATCH)) {
+    return lifecycleV1(input, carried as CarriedStateV1 | undefined);
+  }
+  return boundedLifecycle(input, carried as CarriedState | undefined);
+}
+
+async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): Promise<RedPacketState> {
   const ledger = carried
-    ? new Ledger(carried.ledger)
+    ? Ledger.restore(carried.ledger)
     : Ledger.empty(input.totalFen, input.split, input.shares);
   const notifications = new Notifications(input.authNo, carried?.notifications);
-  // A new packet verifies its funding first; a continued run, or a history from before that
-  // check existed, is open already.
-  let status: RedPacketStatus = !carried && patched(VERIFY_FUNDING_PATCH) ? 'VERIFYING_FUNDING' : 'OPEN';
+  const expiresAtMs = Date.parse(input.expiresAt);
+  let status: RedPacketStatus = !carried ? 'VERIFYING_FUNDING' : carried.closing ? 'CLOSING' : 'OPEN';
   let rejection: FundingRejection | undefined;
   let refund: RefundView | null = null;
   let closeRequested = carried?.closeRequested ?? false;
   let retryRequested = false;
-  let drainingForContinueAsNew = false;
+  let claimPages = carried?.claimPages ?? 0;
+  let pagesBeingWritten = 0;
+  let draining = false;
+  let progress = 0;
+  let lastClaimAt = Number.NEGATIVE_INFINITY;
 
-  const state = (): RedPacketState => ({
-    ...toState(input, status, ledger, refund, notifications),
-    ...(rejection ? { rejection } : {}),
-  });
-  const show = (): void => describeForUi(state());
+  const parts = (): StateParts => ({ input, status, ledger, refund, notifications, claimPages, rejection });
+  const show = (): void => describeForUi(parts());
   const setStatus = (next: RedPacketStatus, lasting: boolean): void => {
     status = next;
     if (lasting) upsertSearchAttributes([{ key: RED_PACKET_STATUS, value: next }]);
     show();
   };
 
-  let disbursing = 0;
-
-  const startDisbursement = (claim: ClaimRecord): void => {
-    ledger.markDisbursing(claim);
-    disbursing += 1;
-    void settleDisbursement({
-      authNo: input.authNo,
-      ...disburseRequestNumbers(input.authNo, claim.seq),
-      amountFen: claim.amountFen,
-      title: input.title ?? 'Red packet',
-      payeeUserId: claim.payeeUserId,
-      payeeLogonId: claim.payeeLogonId,
-    }).then((result) => {
-      if (result.paid) ledger.markPaid(claim, result.operationId);
-      else ledger.markFailed(claim, result.failure);
-      disbursing -= 1;
-      show();
-      startWaitingDisbursements();
-    });
-  };
-
-  /** Pays accepted claims in order of acceptance, as the window allows (not while draining). */
-  const startWaitingDisbursements = (): void => {
-    if (drainingForContinueAsNew) return;
-    for (const claim of ledger.inPhase('RESERVED')) {
-      if (disbursing >= DISBURSEMENT_WINDOW) return;
-      startDisbursement(claim);
+  /** Moves up to a page of settled claims into a RedPacketClaimPage workflow. */
+  const writeClaimPage = async (): Promise<void> => {
+    const claims = ledger.takeSettled(CLAIM_PAGE_SIZE);
+    const number = ++claimPages;
+    pagesBeingWritten += 1;
+    try {
+      await startChild(RedPacketClaimPage, {
+        workflowId: claimPageWorkflowId(input.authNo, number),
+        args: [{ authNo: input.authNo, number, claims }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `Claim page ${number} of red packet ${input.authNo}: ${claims.length} settled claims`,
+      });
+    } catch (error) {
+      // Written already by this very run before a reset: the page is there.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    } finally {
+      pagesBeingWritten -= 1;
     }
   };
 
-  const refusal = (request: ClaimRequest): ClaimRefusalReason | undefined => {
-    if (ledger.find(request.claimId)) return undefined; // a repeat: answered with the first result
-    return status === 'OPEN' && !closeRequested ? ledger.refusalFor(request) : 'PACKET_NOT_OPEN';
-  };
+  let disbursing = 0;
+  const payoutWindow = (): number =>
+    Date.now() - lastClaimAt < CLAIMS_QUIET_MS ? PAYOUT_WINDOW_WHILE_CLAIMING : PAYOUT_WINDOW;
 
-  const claim = (request: ClaimRequest): ClaimOutcome => {
-    const existing = ledger.find(request.claimId);
-    if (existing) return ledger.outcome(existing);
-    const reason = refusal(request);
-    if (reason) return { accepted: false, claimId: request.claimId, reason };
-    const accepted = ledger.accept(request, Math.random);
-    startWaitingDisbursements();
+  const settled = (claim: ClaimRecord, result: Awaited<ReturnType<typeof settleDisbursement>>): void => {
+    if (result.paid) ledger.markPaid(claim, result.operationId);
+    else ledger.markFailed(claim, result.failure);
+    disbursing -= 1;
+    progress += 1;
+    if (ledger.recentlySettled >= CLAIM_PAGE_SIZE) void writeClaimPage();
     show();
-    return ledger.outcome(accepted);
+    payWaitingClaims();
   };
 
-  setHandler(claimUpdate, claim, {
+  /** Pays accepted claims in order of acceptance, as the window allows (not while draining). */
+  const payWaitingClaims = (): void => {
+    while (!draining && disbursing < payoutWindow()) {
+      const claim = ledger.nextToPay();
+      if (!claim) return;
+      disbursing += 1;
+      void settleDisbursement({
+        authNo: input.authNo,
+        ...disburseRequestNumbers(input.authNo, claim.seq),
+        amountFen: claim.amountFen,
+        title: input.title ?? 'Red packet',
+        payeeUserId: claim.payeeUserId,
+        payeeLogonId: claim.payeeLogonId,
+      }).then((result) => settled(claim, result));
+    }
+  };
+
+  /** Why no new claim can be accepted now, whoever asks, or undefined while open. */
+  const packetRefusal = (): PacketRefusalReason | undefined => {
+    if (Date.now() >= expiresAtMs) return 'PACKET_EXPIRED';
+    if (status !== 'OPEN' || closeRequested) return 'PACKET_NOT_OPEN';
+    if (ledger.exhausted) return 'SHARES_EXHAUSTED';
+    return undefined;
+  };
+
+  const answer = (request: ClaimRequest): ClaimOutcome => {
+    const repeat = ledger.repeatOutcome(request);
+    if (repeat) return repeat;
+    const reason = packetRefusal() ?? ledger.refusalFor(request);
+    if (reason) return { accepted: false, claimId: request.claimId, reason };
+    const claim = ledger.accept(request, Math.random);
+    progress += 1;
+    return {
+      accepted: true,
+      claimId: claim.claimId,
+      status: 'PENDING',
+      amountFen: claim.amountFen,
+      remainingFen: ledger.remainingFen,
+    };
+  };
+
+  const claimBatch = (requests: ClaimRequest[]): ClaimOutcome[] => {
+    lastClaimAt = Date.now();
+    const outcomes = requests.map(answer);
+    payWaitingClaims();
+    show();
+    return outcomes;
+  };
+
+  /** Turns a batch away before it reaches history: the packet refuses every new claim, or is busy. */
+  const validateBatch = (requests: ClaimRequest[]): void => {
+    const refusal = packetRefusal();
+    if (refusal) throw new Error(refusal);
+    if (ledger.unsettled + requests.length > MAX_UNSETTLED_CLAIMS) throw new Error(PACKET_BUSY);
+  };
+
+  setHandler(claimBatchUpdate, claimBatch, {
+    validator: (requests) => {
+      if (requests.length === 0 || requests.length > MAX_CLAIM_BATCH) throw new Error('BATCH_SIZE');
+      validateBatch(requests);
+    },
+  });
+  setHandler(claimUpdate, (request) => claimBatch([request])[0]!, {
     validator: (request) => {
-      const reason = refusal(request);
+      validateBatch([request]);
+      if (ledger.repeatOutcome(request)) return;
+      const reason = ledger.refusalFor(request);
       if (reason) throw new Error(reason);
     },
   });
-  setHandler(claimBatchUpdate, (requests) => requests.map(claim), {
-    validator: (requests) => {
-      if (requests.length === 0 || requests.length > MAX_CLAIM_BATCH) throw new Error('BATCH_SIZE');
-      // Not open (verifying, closing, finished): refuse the whole batch before it reaches
-      // history, unless it repeats a claim, which gets its first answer.
-      if (requests.every((request: ClaimRequest) => refusal(request) === 'PACKET_NOT_OPEN'))
-        throw new Error('PACKET_NOT_OPEN');
-    },
-  });
-  setHandler(claimSignal, (request) => void claim(request));
+  setHandler(claimAnswersQuery, (requests) =>
+    requests.slice(0, MAX_CLAIM_BATCH).map(
+      (request): ClaimOutcome =>
+        ledger.repeatOutcome(request) ?? {
+          accepted: false,
+          claimId: request.claimId,
+          reason: packetRefusal() ?? ledger.refusalFor(request) ?? 'PACKET_NOT_OPEN',
+        },
+    ),
+  );
   setHandler(alipayNotifySignal, (notification) => {
     notifications.receive(notification, refund);
     // Alipay refunded the balance itself: the packet is closed at Alipay, so close here too.
@@ -153,7 +247,7 @@ export async function RedPacketLifecycle(
   });
   setHandler(closeNowSignal, () => void (closeRequested = true));
   setHandler(retryRefundSignal, () => void (retryRequested = true));
-  setHandler(stateQuery, state);
+  setHandler(stateQuery, (page) => toState(parts(), page));
   setHandler(
     fundingSettledUpdate,
     async () => {
@@ -168,57 +262,87 @@ export async function RedPacketLifecycle(
     },
   );
 
+  const shouldContinueAsNew = (): boolean => {
+    const info = workflowInfo();
+    const limit = input.continueAsNewAfterEvents;
+    // Only after some progress: a run must never hand over without paying or taking anything.
+    return (
+      progress > 0 && (info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit))
+    );
+  };
+
+  /**
+   * A fresh history for a long-lived packet: settled claims go to claim pages first, unsettled
+   * ones (in-flight payouts included: their request numbers are fixed) are carried and paid by
+   * the next run. Claims keep being accepted until the hand-over.
+   */
+  const handOver = async (closing: boolean): Promise<never> => {
+    draining = true;
+    for (;;) {
+      if (ledger.recentlySettled > 0) void writeClaimPage();
+      await condition(() => pagesBeingWritten === 0 && allHandlersFinished());
+      if (ledger.recentlySettled === 0) break;
+    }
+    return continueAsNew<typeof RedPacketLifecycle>(input, {
+      ledger: ledger.snapshot(),
+      notifications: notifications.snapshot(),
+      closeRequested,
+      closing,
+      claimPages,
+    });
+  };
+
+  /** The packet is done: its claim pages complete, and the namespace's retention starts for them. */
+  const sealClaimPages = async (): Promise<void> => {
+    await condition(() => pagesBeingWritten === 0);
+    const numbers = Array.from({ length: claimPages }, (_, index) => index + 1);
+    await Promise.all(
+      numbers.map(
+        (number) =>
+          getExternalWorkflowHandle(claimPageWorkflowId(input.authNo, number))
+            .signal(sealClaimPageSignal)
+            .catch(() => undefined), // a page already gone (deleted by hand) has nothing to seal
+      ),
+    );
+  };
+
   show();
   if (status === 'VERIFYING_FUNDING') {
     rejection = await checkFunding(input);
     if (rejection) {
       setStatus('REJECTED', true);
       await condition(allHandlersFinished);
-      return state();
+      return toState(parts());
     }
     setStatus('OPEN', true);
   }
 
-  // Claims accepted while the previous run drained for continue-as-new are paid now.
-  startWaitingDisbursements();
+  // Claims carried from the previous run are paid now.
+  payWaitingClaims();
   show();
 
-  const shouldClose = (): boolean => closeRequested || (ledger.exhausted && ledger.unsettled === 0);
-  const shouldContinueAsNew = (): boolean => {
-    const info = workflowInfo();
-    const limit = input.continueAsNewAfterEvents;
-    return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
-  };
-
-  // OPEN: one durable expiry timer raced with the close condition (no polling timers).
-  const expiryScope = new CancellationScope();
-  let expired = false;
-  const expiry = expiryScope
-    .run(() => sleep(Math.max(0, Date.parse(input.expiresAt) - Date.now())))
-    .then(
-      () => void (expired = true),
-      (error: unknown) => {
-        if (!isCancellation(error)) throw error;
-      },
-    );
-  await Promise.race([expiry, condition(() => shouldClose() || shouldContinueAsNew())]);
-  if (!expired && !shouldClose()) {
-    // A hot packet: start a fresh history, carrying the ledger. In-flight disbursements settle
-    // first; claims accepted meanwhile stay RESERVED and are paid by the next run.
-    drainingForContinueAsNew = true;
-    await condition(() => disbursing === 0 && allHandlersFinished());
+  if (status === 'OPEN') {
+    const shouldClose = (): boolean => closeRequested || (ledger.exhausted && ledger.unsettled === 0);
+    // One durable expiry timer raced with the close condition (no polling timers).
+    const expiryScope = new CancellationScope();
+    let expired = false;
+    const expiry = expiryScope
+      .run(() => sleep(Math.max(0, expiresAtMs - Date.now())))
+      .then(
+        () => void (expired = true),
+        (error: unknown) => {
+          if (!isCancellation(error)) throw error;
+        },
+      );
+    await Promise.race([expiry, condition(() => shouldClose() || shouldContinueAsNew())]);
+    if (!expired && !shouldClose()) return handOver(false);
     expiryScope.cancel();
-    return continueAsNew<typeof RedPacketLifecycle>(input, {
-      ledger: ledger.snapshot(),
-      notifications: notifications.snapshot(),
-      closeRequested,
-    });
+    // CLOSING: the refund amount is exact only once every disbursement has settled.
+    setStatus('CLOSING', ledger.unsettled > 0);
   }
-  expiryScope.cancel();
 
-  // CLOSING: the refund amount is exact only once every disbursement has settled.
-  setStatus('CLOSING', ledger.unsettled > 0);
-  await condition(() => ledger.unsettled === 0);
+  await condition(() => ledger.unsettled === 0 || shouldContinueAsNew());
+  if (ledger.unsettled > 0) return handOver(true);
 
   if (ledger.remainingFen > 0) {
     refund = await refundRemainder({
@@ -237,6 +361,7 @@ export async function RedPacketLifecycle(
     });
   }
   setStatus('COMPLETED', true);
-  await condition(allHandlersFinished);
-  return state();
+  await sealClaimPages();
+  await condition(() => pagesBeingWritten === 0 && allHandlersFinished());
+  return toState(parts());
 }

@@ -1,34 +1,48 @@
 // The `state` query's answer and the ledger shown in the Temporal UI (current details).
 import { setCurrentDetails } from '@temporalio/workflow';
 import type { Ledger } from './ledger';
-import { publicStatus } from './ledger';
-import type { RedPacketInput, RedPacketState, RedPacketStatus, RefundView } from './messages';
+import {
+  MAX_STATE_CLAIMS,
+  type FundingRejection,
+  type RedPacketInput,
+  type RedPacketState,
+  type RedPacketStatus,
+  type RefundView,
+  type StatePage,
+} from './messages';
 import type { Notifications } from './notifications';
 
-export function toState(
-  input: RedPacketInput,
-  status: RedPacketStatus,
-  ledger: Ledger,
-  refund: RefundView | null,
-  notifications: Notifications,
-): RedPacketState {
+export interface StateParts {
+  input: RedPacketInput;
+  status: RedPacketStatus;
+  ledger: Ledger;
+  refund: RefundView | null;
+  notifications: Notifications;
+  claimPages: number;
+  rejection?: FundingRejection;
+}
+
+export function toState(parts: StateParts, page: StatePage = {}): RedPacketState {
+  const { input, ledger, refund } = parts;
+  const limit = Math.min(Math.max(1, Math.floor(page.limit ?? MAX_STATE_CLAIMS)), MAX_STATE_CLAIMS);
   return {
     authNo: input.authNo,
-    status,
+    status: parts.status,
     totalFen: ledger.totalFen,
     claimedFen: ledger.committedFen,
+    paidFen: ledger.paidFen,
     remainingFen: ledger.remainingFen,
     refundedFen: refund?.status === 'SUCCESS' ? refund.amountFen : 0,
     shares: ledger.shares ?? null,
     expiresAt: input.expiresAt,
-    claims: ledger.allClaims().map((claim) => ({
-      claimId: claim.claimId,
-      amountFen: claim.amountFen,
-      status: publicStatus(claim.phase),
-      ...(claim.failure ? { failure: claim.failure } : {}),
-    })),
+    claimCount: ledger.claimCount,
+    paidCount: ledger.paidCount,
+    failedCount: ledger.failedCount,
+    claims: ledger.heldClaims(page.afterSeq ?? 0, limit),
+    claimPages: parts.claimPages,
     refund,
-    ignoredNotifications: [...notifications.ignoredNotifications()],
+    ignoredNotifications: [...parts.notifications.ignoredNotifications()],
+    ...(parts.rejection ? { rejection: parts.rejection } : {}),
   };
 }
 
@@ -36,28 +50,30 @@ function yuan(fen: number): string {
   return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
 }
 
-export function describeForUi(state: RedPacketState): void {
-  const counts = { PENDING: 0, PAID: 0, FAILED: 0 };
-  for (const claim of state.claims) counts[claim.status] += 1;
+export function describeForUi(parts: StateParts): void {
+  const { ledger, refund } = parts;
+  const pending = ledger.claimCount - ledger.paidCount - ledger.failedCount;
+  const refundedFen = refund?.status === 'SUCCESS' ? refund.amountFen : 0;
   const lines = [
-    `**${state.status}**, red packet ${state.authNo}, expires ${state.expiresAt}`,
+    `**${parts.status}**, red packet ${parts.input.authNo}, expires ${parts.input.expiresAt}`,
     '',
     `| total | claimed | remaining | refunded |`,
     `|---|---|---|---|`,
-    `| ${yuan(state.totalFen)} | ${yuan(state.claimedFen)} | ${yuan(state.remainingFen)} | ${yuan(state.refundedFen)} |`,
+    `| ${yuan(ledger.totalFen)} | ${yuan(ledger.committedFen)} | ${yuan(ledger.remainingFen)} | ${yuan(refundedFen)} |`,
     '',
-    `Claims: ${counts.PAID} paid, ${counts.PENDING} pending, ${counts.FAILED} failed` +
-      (state.shares === null ? '' : ` (of ${state.shares} shares)`),
+    `Claims: ${ledger.paidCount} paid, ${pending} pending, ${ledger.failedCount} failed` +
+      (ledger.shares === undefined ? '' : ` (of ${ledger.shares} shares)`) +
+      (parts.claimPages > 0 ? `; settled claims archived in ${parts.claimPages} claim pages` : ''),
   ];
-  if (state.refund) {
+  if (refund) {
     lines.push(
-      `Refund ${state.refund.outRequestNo}: ${yuan(state.refund.amountFen)} ${state.refund.status}` +
-        (state.refund.failure ? ` (${state.refund.failure})` : ''),
+      `Refund ${refund.outRequestNo}: ${yuan(refund.amountFen)} ${refund.status}` +
+        (refund.failure ? ` (${refund.failure})` : ''),
     );
   }
-  if (state.rejection)
-    lines.push(`Rejected, ${state.rejection.reason}: ${state.rejection.detail}. No money moved.`);
-  if (state.ignoredNotifications.length > 0)
-    lines.push(`Ignored notifications: ${state.ignoredNotifications.length}`);
+  if (parts.rejection)
+    lines.push(`Rejected, ${parts.rejection.reason}: ${parts.rejection.detail}. No money moved.`);
+  const ignored = parts.notifications.ignoredNotifications().length;
+  if (ignored > 0) lines.push(`Ignored notifications: ${ignored}`);
   setCurrentDetails(lines.join('\n'));
 }

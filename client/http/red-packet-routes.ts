@@ -3,9 +3,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { formatFen } from '../../alipay/money';
-import { workflowIdFor } from '../../workflows/messages';
+import { MAX_STATE_CLAIMS, workflowIdFor } from '../../workflows/messages';
+import { ClaimGateFullError } from '../claim-gate';
+import { ClaimCursorError } from '../packet-reads';
 import { RedPacketConflictError, RedPacketEndedError, type RedPacketClient } from '../red-packet-client';
-import { ClaimGate, ClaimGateFullError } from './claim-gate';
 import { HttpError } from './errors';
 import type { Metrics } from './metrics';
 import {
@@ -16,7 +17,7 @@ import {
   type CreateBody,
   type DeploymentSettings,
 } from './red-packet-requests';
-import { authNoParams, claimBody, createBody } from './schemas';
+import { authNoParams, claimBody, claimsQuery, createBody, type ClaimsQuery } from './schemas';
 import { stateResponse } from './state-response';
 
 export interface RedPacketRouteDeps {
@@ -43,7 +44,6 @@ async function orNotFound<T>(authNo: string, call: () => Promise<T>): Promise<T>
 
 export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRouteDeps): void {
   const { packets, metrics } = deps;
-  const gate = new ClaimGate((authNo, requests) => packets.claimMany(authNo, requests));
 
   app.post<{ Body: CreateBody }>(
     '/red-packets',
@@ -80,7 +80,7 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
       const claim = toClaimRequest(request.body);
       let outcome;
       try {
-        outcome = await orNotFound(authNo, () => gate.claim(authNo, claim));
+        outcome = await orNotFound(authNo, () => packets.claim(authNo, claim));
       } catch (error) {
         if (!(error instanceof ClaimGateFullError)) throw error;
         return reply.code(503).header('retry-after', '1').send({ error: error.message });
@@ -97,12 +97,26 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
     },
   );
 
-  app.get<{ Params: AuthNoParams }>(
+  app.get<{ Params: AuthNoParams; Querystring: ClaimsQuery }>(
     '/red-packets/:authNo',
-    { schema: { params: authNoParams }, config: { access: 'packets:read' } },
+    {
+      schema: { params: authNoParams, querystring: claimsQuery },
+      config: { access: 'packets:read' },
+    },
     async (request) => {
       const { authNo } = request.params;
-      return stateResponse(await orNotFound(authNo, () => packets.getState(authNo)));
+      const limit = request.query.limit === undefined ? undefined : Number(request.query.limit);
+      if (limit !== undefined && limit > MAX_STATE_CLAIMS)
+        throw new HttpError(400, `limit must be from 1 to ${MAX_STATE_CLAIMS}`, 'limit');
+      try {
+        const { state, nextCursor } = await orNotFound(authNo, () =>
+          packets.readClaims(authNo, { cursor: request.query.cursor, limit }),
+        );
+        return { ...stateResponse(state), nextCursor };
+      } catch (error) {
+        if (error instanceof ClaimCursorError) throw new HttpError(400, error.message, 'cursor');
+        throw error;
+      }
     },
   );
 

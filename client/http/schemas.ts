@@ -39,6 +39,21 @@ export const claimBody = {
   },
 } as const;
 
+export const claimsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    // Query strings are not coerced (coerceTypes is off): the route reads the number.
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' },
+    cursor: { type: 'string', maxLength: 16 },
+  },
+} as const;
+
+export interface ClaimsQuery {
+  limit?: string;
+  cursor?: string;
+}
+
 const OUT_ORDER_NO = { type: 'string', pattern: '^[0-9A-Za-z_-]{1,63}$' } as const;
 
 export const outOrderNoParams = {

@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoundedIdSet } from '../../client/http/bounded-id-set';
-import { ClaimGate, ClaimGateFullError } from '../../client/http/claim-gate';
+import { ClaimGate, ClaimGateFullError } from '../../client/claim-gate';
 import { DEFAULT_LISTENER_LIMITS } from '../../config/env';
 import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';

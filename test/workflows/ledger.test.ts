@@ -16,11 +16,12 @@ function seeded(seed: number): () => number {
 }
 
 const payee = { payeeUserId: '2088000000000002' };
+const payeeNo = (i: number) => ({ payeeUserId: `2088${String(i).padStart(12, '0')}` });
 
 function claimAll(ledger: Ledger, count: number, random: () => number): number[] {
   const amounts: number[] = [];
   for (let i = 0; i < count; i++) {
-    const request = { claimId: `c${i}`, ...payee };
+    const request = { claimId: `c${i}`, ...payeeNo(i) };
     expect(ledger.refusalFor(request)).toBeUndefined();
     amounts.push(ledger.accept(request, random).amountFen);
   }
@@ -32,7 +33,7 @@ describe('split modes', () => {
     const ledger = Ledger.empty(1000, 'fixed', 3);
     expect(claimAll(ledger, 3, Math.random)).toEqual([333, 333, 334]);
     expect(ledger.remainingFen).toBe(0);
-    expect(ledger.refusalFor({ claimId: 'late', ...payee })).toBe('SHARES_EXHAUSTED');
+    expect(ledger.refusalFor({ claimId: 'late', ...payeeNo(99) })).toBe('SHARES_EXHAUSTED');
   });
 
   it('random: every amount at least 1 fen, within the double mean, summing exactly', () => {
@@ -44,7 +45,7 @@ describe('split modes', () => {
       let remaining = total;
       for (let i = 0; i < shares; i++) {
         const left = shares - i;
-        const amount = ledger.accept({ claimId: `c${i}`, ...payee }, random).amountFen;
+        const amount = ledger.accept({ claimId: `c${i}`, ...payeeNo(i) }, random).amountFen;
         expect(amount).toBeGreaterThanOrEqual(1);
         if (left > 1) expect(amount).toBeLessThanOrEqual(Math.floor((2 * remaining) / left));
         remaining -= amount;
@@ -72,7 +73,7 @@ describe('split modes', () => {
     expect(ledger.refusalFor({ claimId: 'a', ...payee, amountFen: 1.5 })).toBe('AMOUNT_OUT_OF_RANGE');
     expect(ledger.refusalFor({ claimId: 'a', ...payee, amountFen: 1001 })).toBe('AMOUNT_OUT_OF_RANGE');
     expect(ledger.accept({ claimId: 'a', ...payee, amountFen: 999 }, Math.random).amountFen).toBe(999);
-    expect(ledger.refusalFor({ claimId: 'b', ...payee, amountFen: 2 })).toBe('AMOUNT_OUT_OF_RANGE');
+    expect(ledger.refusalFor({ claimId: 'b', ...payeeNo(5), amountFen: 2 })).toBe('AMOUNT_OUT_OF_RANGE');
     expect(
       claimAmount({
         split: 'claimant',
@@ -98,28 +99,119 @@ describe('split modes', () => {
 describe('ledger', () => {
   it('reserves at once and releases a failed claim', () => {
     const ledger = Ledger.empty(1000, 'fixed', 2);
-    const first = ledger.accept({ claimId: 'a', ...payee }, Math.random);
-    const second = ledger.accept({ claimId: 'b', ...payee }, Math.random);
+    ledger.accept({ claimId: 'a', ...payeeNo(1) }, Math.random);
+    ledger.accept({ claimId: 'b', ...payeeNo(2) }, Math.random);
     expect(ledger.exhausted).toBe(true);
-    ledger.markDisbursing(first);
+    const first = ledger.nextToPay()!;
+    const second = ledger.nextToPay()!;
     ledger.markFailed(first, 'refused');
     expect(ledger.remainingFen).toBe(500);
     expect(ledger.exhausted).toBe(false);
     ledger.markPaid(second, 'op-1');
     expect(ledger.paidFen).toBe(500);
     // The released share can be claimed again, and takes the rest as the last share.
-    expect(ledger.accept({ claimId: 'c', ...payee }, Math.random).amountFen).toBe(500);
-    expect(ledger.outcome(first)).toMatchObject({ status: 'FAILED', amountFen: 500 });
+    expect(ledger.accept({ claimId: 'c', ...payeeNo(3) }, Math.random).amountFen).toBe(500);
+    expect(ledger.repeatOutcome({ claimId: 'a', ...payeeNo(1) })).toMatchObject({
+      accepted: true,
+      status: 'FAILED',
+      amountFen: 500,
+    });
   });
 
-  it('survives a snapshot round trip (continue-as-new)', () => {
+  it('takes one claim per payee, by user id or by logon id, failed or not', () => {
+    const ledger = Ledger.empty(1000, 'claimant');
+    ledger.accept({ claimId: 'a', ...payeeNo(1), amountFen: 10 }, Math.random);
+    ledger.accept({ claimId: 'b', payeeLogonId: 'someone@example.com', amountFen: 10 }, Math.random);
+    expect(ledger.refusalFor({ claimId: 'c', ...payeeNo(1), amountFen: 10 })).toBe('PAYEE_ALREADY_CLAIMED');
+    expect(ledger.refusalFor({ claimId: 'c', payeeLogonId: 'someone@example.com', amountFen: 1 })).toBe(
+      'PAYEE_ALREADY_CLAIMED',
+    );
+    ledger.markFailed(ledger.nextToPay()!, 'refused');
+    expect(ledger.refusalFor({ claimId: 'c', ...payeeNo(1), amountFen: 10 })).toBe('PAYEE_ALREADY_CLAIMED');
+    expect(ledger.refusalFor({ claimId: 'c', ...payeeNo(2), amountFen: 10 })).toBeUndefined();
+  });
+
+  it('answers a repeated claimId with its first result, or CLAIM_ID_CONFLICT when payee or amount differ', () => {
+    const ledger = Ledger.empty(1000, 'claimant');
+    ledger.accept({ claimId: 'a', ...payeeNo(1), amountFen: 10 }, Math.random);
+    const check = () => {
+      expect(ledger.repeatOutcome({ claimId: 'a', ...payeeNo(1), amountFen: 10 })).toMatchObject({
+        accepted: true,
+        amountFen: 10,
+      });
+      expect(ledger.repeatOutcome({ claimId: 'a', ...payeeNo(2), amountFen: 10 })).toMatchObject({
+        accepted: false,
+        reason: 'CLAIM_ID_CONFLICT',
+      });
+      expect(ledger.repeatOutcome({ claimId: 'a', ...payeeNo(1), amountFen: 11 })).toMatchObject({
+        accepted: false,
+        reason: 'CLAIM_ID_CONFLICT',
+      });
+      expect(ledger.repeatOutcome({ claimId: 'b', ...payeeNo(1), amountFen: 10 })).toBeUndefined();
+    };
+    check(); // held in full
+    ledger.markPaid(ledger.nextToPay()!, 'op');
+    ledger.takeSettled(10);
+    check(); // archived: answered from the index
+    expect(ledger.repeatOutcome({ claimId: 'a', ...payeeNo(1), amountFen: 10 })).toMatchObject({
+      status: 'PAID',
+    });
+  });
+
+  it('survives a snapshot round trip (continue-as-new) with unsettled claims carried, not dropped', () => {
     const ledger = Ledger.empty(900, 'fixed', 3);
-    const claim = ledger.accept({ claimId: 'a', ...payee }, Math.random);
-    ledger.markPaid(claim, 'op');
-    const copy = new Ledger(JSON.parse(JSON.stringify(ledger.snapshot())));
-    expect(copy.find('a')).toMatchObject({ phase: 'PAID', amountFen: 300 });
-    expect(copy.accept({ claimId: 'b', ...payee }, Math.random).seq).toBe(2);
-    expect(copy.remainingFen).toBe(300);
+    ledger.accept({ claimId: 'a', ...payeeNo(1) }, Math.random);
+    ledger.accept({ claimId: 'b', payeeLogonId: 'b@example.com' }, Math.random);
+    ledger.markPaid(ledger.nextToPay()!, 'op');
+    ledger.nextToPay(); // b in flight
+    expect(() => ledger.snapshot()).toThrow(/archive/);
+    expect(ledger.takeSettled(1000).map((claim) => claim.claimId)).toEqual(['a']);
+    const copy = Ledger.restore(JSON.parse(JSON.stringify(ledger.snapshot())));
+    expect(copy.paidFen).toBe(300);
+    expect(copy.committedFen).toBe(600);
+    expect(copy.unsettled).toBe(1);
+    expect(copy.nextToPay()).toMatchObject({ claimId: 'b', seq: 2, payeeLogonId: 'b@example.com' });
+    expect(copy.refusalFor({ claimId: 'c', ...payeeNo(1) })).toBe('PAYEE_ALREADY_CLAIMED');
+    expect(copy.accept({ claimId: 'c', ...payeeNo(3) }, Math.random).seq).toBe(3);
+    expect(copy.remainingFen).toBe(0);
+  });
+
+  it('carries a 10,000-claim packet with maximum-length ids in under 512 KiB, exactly', () => {
+    const ledger = Ledger.empty(20_000_000, 'claimant');
+    const id = (i: number) => `${String(i).padStart(5, '0')}`.padEnd(64, 'x');
+    const logon = (i: number) => `${String(i).padStart(5, '0')}`.padEnd(100, 'y');
+    for (let i = 0; i < 10_000; i++)
+      ledger.accept({ claimId: id(i), payeeLogonId: logon(i), amountFen: 1000 + (i % 7) }, Math.random);
+    expect(ledger.exhausted).toBe(true); // MAX_CLAIMS, whatever the split
+    // All but the last 1,000 settled (the most a packet holds unpaid), every seventh failed.
+    for (let i = 0; i < 9000; i++) {
+      const claim = ledger.nextToPay()!;
+      if (i % 7 === 0) ledger.markFailed(claim, 'x'.repeat(500));
+      else ledger.markPaid(claim, `op${i}`);
+      if (ledger.recentlySettled === 1000) ledger.takeSettled(1000);
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(ledger.snapshot()));
+    expect(bytes).toBeLessThan(512 * 1024);
+    const copy = Ledger.restore(JSON.parse(JSON.stringify(ledger.snapshot())));
+    expect([copy.committedFen, copy.paidFen, copy.claimCount, copy.failedCount, copy.unsettled]).toEqual([
+      ledger.committedFen,
+      ledger.paidFen,
+      10_000,
+      ledger.failedCount,
+      1000,
+    ]);
+    for (const i of [0, 1, 4999, 8999, 9000, 9999]) {
+      const amountFen = 1000 + (i % 7);
+      const expected = i >= 9000 ? 'PENDING' : i % 7 === 0 ? 'FAILED' : 'PAID';
+      expect(copy.repeatOutcome({ claimId: id(i), payeeLogonId: logon(i), amountFen })).toMatchObject({
+        accepted: true,
+        status: expected,
+        amountFen,
+      });
+      expect(copy.refusalFor({ claimId: 'new', payeeLogonId: logon(i), amountFen: 1 })).toBe(
+        'PAYEE_ALREADY_CLAIMED',
+      );
+    }
   });
 });
 

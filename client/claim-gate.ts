@@ -1,25 +1,41 @@
 // Temporal limits the updates in flight per workflow (10 by default). A burst of claims on one
-// hot packet is coalesced here: at most a few updates per packet are in flight, each carrying
-// every claim that queued meanwhile (up to MAX_CLAIM_BATCH). Callers never see the limit; a
-// RESOURCE_EXHAUSTED that still gets through (several servers, one packet) is retried.
+// hot packet is coalesced here, in the typed client, for code and HTTP callers alike: at most a
+// few updates per packet are in flight, each carrying every claim that queued meanwhile (up to
+// MAX_CLAIM_BATCH). Callers never see the limit: a RESOURCE_EXHAUSTED that still gets through
+// (several processes, one packet) and a PACKET_BUSY (payouts behind) are retried with backoff.
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hasGrpcStatus } from '../grpc-status';
-import { MAX_CLAIM_BATCH, type ClaimOutcome, type ClaimRequest } from '../../workflows/messages';
+import { hasGrpcStatus } from './grpc-status';
+import { MAX_CLAIM_BATCH, PACKET_BUSY, type ClaimOutcome, type ClaimRequest } from '../workflows/messages';
 
 export const IN_FLIGHT_PER_PACKET = 8;
 /** Claims waiting in one process, across packets; past it a claim is refused at once (retryable). */
 export const MAX_WAITING_CLAIMS = 20_000;
-const RETRIES = 8;
+/** About 9 seconds of retries in all (20 ms doubling, at most 2 s apart). */
+const RETRIES = 10;
 
+/** Too many claims wait, in this process or at the packet: nothing was recorded; retry shortly. */
 export class ClaimGateFullError extends Error {
-  constructor(max: number) {
-    super(`more than ${max} claims are waiting in this server; retry shortly`);
-    this.name = 'ClaimGateFullError';
-  }
+  override name = 'ClaimGateFullError';
 }
 
 export function isResourceExhausted(error: unknown): boolean {
   return hasGrpcStatus(error, 8, /RESOURCE_EXHAUSTED|in-flight update/i);
+}
+
+/**
+ * The workflow task that held the update failed (continue-as-new racing new claims is the usual
+ * cause): nothing was recorded. Claims are idempotent by claimId, so sending them again is safe.
+ */
+function isLostWithWorkflowTask(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (/unexpected workflow task failure/i.test(current.message)) return true;
+  }
+  return false;
+}
+
+function isPacketBusy(error: unknown): boolean {
+  return error instanceof WorkflowUpdateFailedError && error.cause?.message === PACKET_BUSY;
 }
 
 interface Waiting {
@@ -40,7 +56,12 @@ export class ClaimGate {
   ) {}
 
   claim(authNo: string, request: ClaimRequest): Promise<ClaimOutcome> {
-    if (this.waiting >= this.maxWaiting) return Promise.reject(new ClaimGateFullError(this.maxWaiting));
+    if (this.waiting >= this.maxWaiting)
+      return Promise.reject(
+        new ClaimGateFullError(
+          `more than ${this.maxWaiting} claims are waiting in this process; retry shortly`,
+        ),
+      );
     return new Promise((resolve, reject) => {
       const packet = this.packets.get(authNo) ?? { inFlight: 0, queue: [] };
       this.packets.set(authNo, packet);
@@ -81,8 +102,13 @@ async function withRetries<T>(task: () => Promise<T>): Promise<T> {
     try {
       return await task();
     } catch (error) {
-      if (attempt >= RETRIES || !isResourceExhausted(error)) throw error;
-      await sleep(20 * 2 ** attempt * (0.5 + Math.random()));
+      const busy = isPacketBusy(error);
+      if (!busy && !isResourceExhausted(error) && !isLostWithWorkflowTask(error)) throw error;
+      if (attempt >= RETRIES)
+        throw busy
+          ? new ClaimGateFullError('the packet holds too many unpaid claims for now; retry shortly')
+          : error;
+      await sleep(Math.min(2000, 20 * 2 ** attempt) * (0.5 + Math.random()));
     }
   }
 }

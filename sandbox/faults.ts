@@ -9,6 +9,8 @@ export interface MethodFaults {
   latencyMs?: number;
   /** Never answer and never apply: the client times out. */
   hangRate?: number;
+  /** Never answer and never apply requests paying one of these payees (user or logon ids). */
+  hangPayees?: string[];
   /** Apply the request, then never answer: the response is lost. */
   lostResponseRate?: number;
   /** Refuse for good: 40004 with `refuseSubCode` (default PAYEE_ACCOUNT_STATUS_ERROR), not applied. */
@@ -47,6 +49,14 @@ export class FaultConfigError extends Error {
 
 function checkNumbers(where: string, values: object): void {
   for (const [key, value] of Object.entries(values)) {
+    if (key === 'hangPayees') {
+      const ok =
+        Array.isArray(value) &&
+        value.length <= 100 &&
+        value.every((payee) => typeof payee === 'string' && payee.length >= 1 && payee.length <= 100);
+      if (!ok) throw new FaultConfigError(`${where}.hangPayees must be at most 100 payee ids`);
+      continue;
+    }
     if (key === 'refuseSubCode') {
       if (typeof value !== 'string' || !/^[A-Z_.]{1,64}$/.test(value))
         throw new FaultConfigError(`${where}.refuseSubCode must be an Alipay sub_code`);

@@ -142,6 +142,8 @@ export class SandboxGateway {
     const faults = this.deps.faults.forMethod(method);
     if (faults.latencyMs) await sleep(faults.latencyMs);
     if (this.deps.faults.roll(faults.hangRate)) return { kind: 'hang' };
+    const payee = biz.payee_user_id ?? biz.payee_logon_id;
+    if (typeof payee === 'string' && faults.hangPayees?.includes(payee)) return { kind: 'hang' };
     if (this.deps.faults.roll(faults.unavailableRate)) {
       return this.answer(failure(nodeName, '20000', 'isp.unknow-error', '服务暂不可用', signer));
     }

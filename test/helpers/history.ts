@@ -1,7 +1,7 @@
 // Reads workflow histories: billable actions (DESIGN.md section 7) and recorded replay fixtures.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -66,4 +66,29 @@ export async function recordHistory(name: string, handle: WorkflowHandle): Promi
 
 export function readRecordedHistory(path: string): temporal.api.history.v1.History {
   return temporal.api.history.v1.History.decode(readFileSync(path));
+}
+
+export interface RunFigures {
+  runId: string;
+  events: number;
+  /** Bytes of the run's input (for a continued run: what the previous run carried). */
+  inputBytes: number;
+}
+
+/** Every run of a workflow from the latest back to the first, with its size figures. */
+export async function runChain(client: Client, workflowId: string): Promise<RunFigures[]> {
+  const runs: RunFigures[] = [];
+  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
+  while (runId) {
+    const history: History = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const started: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes | null | undefined =
+      history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const inputBytes = (started?.input?.payloads ?? []).reduce(
+      (sum, payload) => sum + (payload.data?.length ?? 0) + (payload.metadata ? 64 : 0),
+      0,
+    );
+    runs.push({ runId, events: history.events?.length ?? 0, inputBytes });
+    runId = started?.continuedExecutionRunId ?? undefined;
+  }
+  return runs.reverse();
 }

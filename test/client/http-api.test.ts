@@ -212,10 +212,62 @@ describe('service API input', () => {
     expect(final.json).toMatchObject({ claimed: '200.00', refunded: '0.00' });
     expect(env.sandbox.ledger.packet(authNo)).toMatchObject({ disbursed: 200_00, refunded: 0, balance: 0 });
     await recordHistory(
-      'http-burst-claim-batches',
+      'bounded-http-burst-claim-batches',
       temporal.client.workflow.getHandle(`red-packet-${authNo}`),
     );
   }, 120_000);
+});
+
+describe('reading a packet', () => {
+  it('pages the claims with ?limit= and ?cursor=, running and completed; a bad limit or cursor is 400 naming it', async () => {
+    const { authNo } = await env.openPacket({ amount: '5.00', shares: 5, split: 'fixed', ttlSeconds: 600 });
+    for (let i = 0; i < 5; i++) {
+      const claimed = await env.request('POST', `/red-packets/${authNo}/claims`, {
+        claimId: `p${i}`,
+        payeeUserId: `2088${String(i).padStart(12, '0')}`,
+      });
+      expect(claimed.status).toBe(200);
+    }
+    const readAll = async () => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+        const page = await env.request('GET', `/red-packets/${authNo}${query}`);
+        expect(page.status).toBe(200);
+        expect(page.json).toMatchObject({ claimCount: 5, total: '5.00' });
+        const claims = page.json.claims as Array<{ claimId: string }>;
+        expect(claims.length).toBeLessThanOrEqual(2);
+        ids.push(...claims.map((claim) => claim.claimId));
+        cursor = page.json.nextCursor as string | null;
+        pages += 1;
+      } while (cursor && pages < 10);
+      return ids;
+    };
+    expect(await readAll()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+    const completed = await eventually(
+      () => env.request('GET', `/red-packets/${authNo}`),
+      (response) => response.json.status === 'COMPLETED',
+    );
+    expect(completed.json).toMatchObject({
+      status: 'COMPLETED',
+      paidCount: 5,
+      paid: '5.00',
+      nextCursor: null,
+    });
+    expect(await readAll()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']); // from the result now
+    for (const [query, field] of [
+      ['?limit=1001', 'limit'],
+      ['?limit=0', 'limit'],
+      ['?limit=abc', 'limit'],
+      ['?cursor=nonsense', 'cursor'],
+      ['?cursor=p9.0', 'cursor'],
+    ]) {
+      const refused = await env.request('GET', `/red-packets/${authNo}${query}`);
+      expect(refused, query).toMatchObject({ status: 400, json: { field } });
+    }
+  });
 });
 
 describe('notify webhook', () => {

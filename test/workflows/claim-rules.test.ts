@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retryRefundSignal, workflowIdFor } from '../../workflows/messages';
 import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
+import { recordHistory } from '../helpers/history';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
 import { eventually } from '../helpers/lifecycle-env';
 
@@ -25,8 +26,8 @@ const userId = (i: number) => `2088${String(i).padStart(12, '0')}`;
 const claim = (authNo: string, body: Record<string, unknown>) =>
   env.request('POST', `/red-packets/${authNo}/claims`, body);
 const read = (authNo: string) => env.request('GET', `/red-packets/${authNo}`);
-const historyLength = async (authNo: string) =>
-  (await temporal.client.workflow.getHandle(workflowIdFor(authNo)).describe()).historyLength;
+const packetHandle = (authNo: string) => temporal.client.workflow.getHandle(workflowIdFor(authNo));
+const historyLength = async (authNo: string) => (await packetHandle(authNo).describe()).historyLength;
 
 /** The packet completed, and the sandbox's books agree with ours: disbursed + refunded == total. */
 async function expectCompletedAndConserved(authNo: string): Promise<void> {
@@ -97,6 +98,7 @@ describe('claim rules', () => {
       env.sandbox.faults.set({});
       await expectCompletedAndConserved(authNo);
       expect(env.sandbox.ledger.packet(authNo)).toMatchObject({ disbursed: 100, refunded: 200 });
+      await recordHistory('bounded-claim-after-expiry-refused', packetHandle(authNo));
     } finally {
       env.sandbox.faults.set({});
     }
@@ -115,17 +117,23 @@ describe('claim rules', () => {
       expect(blocked.json.status).toBe('REFUND_BLOCKED');
       const before = await historyLength(authNo);
       const refused = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => claim(authNo, { claimId: `new${i}`, payeeUserId: userId(10 + i) })),
+        Array.from({ length: 5 }, (_, i) =>
+          claim(authNo, { claimId: `new${i}`, payeeUserId: userId(10 + i) }),
+        ),
       );
       for (const response of refused)
         expect(response).toMatchObject({ status: 409, json: { reason: 'PACKET_NOT_OPEN' } });
       const repeat = await claim(authNo, { claimId: 'kept', payeeUserId: userId(1) });
-      expect(repeat).toMatchObject({ status: 200, json: { claimId: 'kept', status: 'PAID', amount: '1.00' } });
+      expect(repeat).toMatchObject({
+        status: 200,
+        json: { claimId: 'kept', status: 'PAID', amount: '1.00' },
+      });
       expect(await historyLength(authNo)).toBe(before);
       env.sandbox.faults.set({});
-      await temporal.client.workflow.getHandle(workflowIdFor(authNo)).signal(retryRefundSignal);
+      await packetHandle(authNo).signal(retryRefundSignal);
       await expectCompletedAndConserved(authNo);
       expect(env.sandbox.ledger.packet(authNo)).toMatchObject({ disbursed: 100, refunded: 200 });
+      await recordHistory('bounded-refund-blocked-claims-refused', packetHandle(authNo));
     } finally {
       env.sandbox.faults.set({});
     }

@@ -38,6 +38,6 @@ describe('expiry under time skipping', () => {
     const description = await env.packets.handle(authNo).describe();
     expect(description.closeTime!.getTime() - description.startTime.getTime()).toBeGreaterThanOrEqual(DAY);
     expectConserved(final, env.sandbox);
-    await recordHistory('expiry-24h-time-skipping', env.packets.handle(authNo));
+    await recordHistory('bounded-expiry-24h-time-skipping', env.packets.handle(authNo));
   });
 });

@@ -82,7 +82,7 @@ describe('funding verified before a packet opens', () => {
       refunded: 100,
     });
     await recordHistory(
-      'funding-verified-then-lifecycle',
+      'bounded-funding-verified-then-lifecycle',
       temporal.client.workflow.getHandle(`red-packet-${byRequest.authNo}`),
     );
   });
@@ -91,7 +91,7 @@ describe('funding verified before a packet opens', () => {
     const funded = await env.fund(100);
     await expectRejected({ ...funded, amount: '100000000.00' }, 'FUNDING_AMOUNT_MISMATCH');
     await recordHistory(
-      'funding-amount-mismatch-rejected',
+      'bounded-funding-amount-mismatch-rejected',
       temporal.client.workflow.getHandle(`red-packet-${funded.authNo}`),
     );
   });
@@ -281,7 +281,7 @@ describe('funding never verified', () => {
       const attempts = history.events?.find((event) => event.activityTaskStartedEventAttributes)
         ?.activityTaskStartedEventAttributes?.attempt;
       expect(attempts).toBe(8);
-      await recordHistory('funding-unverified-rejected', lifecycle.packets.handle(authNo));
+      await recordHistory('bounded-funding-unverified-rejected', lifecycle.packets.handle(authNo));
     } finally {
       await lifecycle.close();
     }

@@ -78,7 +78,7 @@ describe('refund notifications', () => {
     expect(notified).toBeGreaterThan(-1);
     expect(notified).toBeLessThan(refundCompleted);
     expectConserved(final, env.sandbox);
-    await recordHistory('early-refund-notification', env.packets.handle(authNo));
+    await recordHistory('bounded-early-refund-notification', env.packets.handle(authNo));
   });
 
   it('deduplicates repeated notifications by notify_id', async () => {
@@ -156,7 +156,7 @@ describe('refund notifications', () => {
     expect(final.refund).toMatchObject({ amountFen: 700, status: 'SUCCESS', source: 'ALIPAY_TIMEOUT' });
     expect(requestsFor(REFUND, authNo)).toHaveLength(0); // no refund call of ours
     expectConserved(final, env.sandbox);
-    await recordHistory('alipay-timeout-refund', env.packets.handle(authNo));
+    await recordHistory('bounded-alipay-timeout-refund', env.packets.handle(authNo));
   });
 
   it('settles on Alipay’s timeout refund when its notification is lost and our refund finds the packet closed', async () => {
@@ -172,7 +172,7 @@ describe('refund notifications', () => {
     expect(refunds).toHaveLength(1);
     expect(refunds[0]?.outcome).toContain('ORDER_ALREADY_CLOSED');
     expectConserved(final, env.sandbox);
-    await recordHistory('refund-finds-packet-closed', env.packets.handle(authNo));
+    await recordHistory('bounded-refund-finds-packet-closed', env.packets.handle(authNo));
   });
 
   it('completes by operation query when no notification ever arrives', async () => {
@@ -193,7 +193,7 @@ describe('refund notifications', () => {
       eventTypes(history).filter((type) => type === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES'),
     ).toHaveLength(4);
     expectConserved(final, env.sandbox);
-    await recordHistory('refund-confirmed-by-query', env.packets.handle(authNo));
+    await recordHistory('bounded-refund-confirmed-by-query', env.packets.handle(authNo));
   });
 });
 
@@ -220,7 +220,7 @@ describe('Alipay failures', () => {
     const final = await result(authNo);
     expect(final.refund).toMatchObject({ amountFen: 500, status: 'SUCCESS' });
     expectConserved(final, env.sandbox);
-    await recordHistory('disburse-refused-released', env.packets.handle(authNo));
+    await recordHistory('bounded-disburse-refused-released', env.packets.handle(authNo));
   });
 
   it('a refund that meets transient errors is retried with the same out_request_no', async () => {
@@ -277,6 +277,6 @@ describe('Alipay failures', () => {
     const final = await result(authNo);
     expect(final.refund).toMatchObject({ status: 'SUCCESS', amountFen: 700 });
     expectConserved(final, env.sandbox);
-    await recordHistory('refund-blocked-then-retried', env.packets.handle(authNo));
+    await recordHistory('bounded-refund-blocked-then-retried', env.packets.handle(authNo));
   });
 });

@@ -50,8 +50,33 @@ export interface LedgerSnapshot {
 }
 
 const MAX_CLAIM_ID_LENGTH = 64;
+/** Bytes of the packed index per settled claim (21 bytes in base64). */
+const INDEX_BYTES_PER_CLAIM = 28;
 /** Failures are Alipay's messages; a page of 1,000 claims must stay well under 512 KiB. */
 const MAX_FAILURE_LENGTH = 200;
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0xd800 && code < 0xdc00 ? (i++, 4) : 3;
+  }
+  return bytes;
+}
+
+function toCarried(claim: Omit<ClaimRecord, 'phase'>): CarriedClaim {
+  return [claim.claimId, claim.seq, claim.amountFen, claim.payeeUserId ?? null, claim.payeeLogonId ?? null];
+}
+
+/** What carrying this claim unsettled costs in the continue-as-new input, in JSON bytes. */
+function carriedBytes(claim: Omit<ClaimRecord, 'phase'>): number {
+  return utf8Length(JSON.stringify(toCarried(claim))) + 1;
+}
+
+/** An upper bound of carriedBytes() for a claim not yet accepted (its seq and amount unknown). */
+export function carriedBytesAtMost(request: ClaimRequest): number {
+  return carriedBytes({ ...request, seq: 99_999, amountFen: 99_999_999_999 });
+}
 
 export function publicStatus(phase: ClaimPhase): ClaimStatus {
   return phase === 'PAID' ? 'PAID' : phase === 'FAILED' ? 'FAILED' : 'PENDING';
@@ -85,6 +110,7 @@ export class Ledger {
   private recent: ClaimRecord[] = [];
   private nextSeq: number;
   private committed = 0;
+  private unsettledBytes = 0;
   private paid = 0;
   private paidClaims = 0;
   private failedClaims = 0;
@@ -132,6 +158,7 @@ export class Ledger {
 
   private hold(claim: ClaimRecord): void {
     this.live.set(claim.claimId, claim);
+    this.unsettledBytes += carriedBytes(claim);
     this.payees.add(payeeDigest(claim));
     this.committed += claim.amountFen;
     this.toPay.push(claim);
@@ -169,6 +196,11 @@ export class Ledger {
 
   get failedCount(): number {
     return this.failedClaims;
+  }
+
+  /** What continue-as-new would carry of this ledger now, in bytes (settled claims archived). */
+  get carriedBytes(): number {
+    return INDEX_BYTES_PER_CLAIM * this.settled.size + this.unsettledBytes;
   }
 
   /** Claims whose disbursement has not settled yet. */
@@ -278,6 +310,7 @@ export class Ledger {
   }
 
   private settle(claim: ClaimRecord, paid: boolean): void {
+    this.unsettledBytes -= carriedBytes(claim);
     this.index({
       claimDigest: claimDigest(claim.claimId),
       payeeDigest: payeeDigest(claim),
@@ -320,13 +353,7 @@ export class Ledger {
       ...this.terms,
       nextSeq: this.nextSeq,
       settled: packEntries([...this.settled.values()]),
-      unsettled: [...this.live.values()].map((claim) => [
-        claim.claimId,
-        claim.seq,
-        claim.amountFen,
-        claim.payeeUserId ?? null,
-        claim.payeeLogonId ?? null,
-      ]),
+      unsettled: [...this.live.values()].map(toCarried),
     };
   }
 }

@@ -101,7 +101,7 @@ export type ClaimRefusalReason =
 export const PACKET_REFUSALS = ['PACKET_NOT_OPEN', 'PACKET_EXPIRED', 'SHARES_EXHAUSTED'] as const;
 export type PacketRefusalReason = (typeof PACKET_REFUSALS)[number];
 /**
- * The validator's answer when the packet already holds MAX_UNSETTLED_CLAIMS unpaid claims (Alipay
+ * The validator's answer when the packet's unpaid claims fill what continue-as-new may carry (Alipay
  * is slower than the claims): not a refusal, the client retries shortly.
  */
 export const PACKET_BUSY = 'PACKET_BUSY';

@@ -19,7 +19,7 @@ import {
 } from '@temporalio/workflow';
 import { RedPacketClaimPage } from './claim-page';
 import { settleDisbursement } from './disbursement';
-import { Ledger, type ClaimRecord, type LedgerSnapshot } from './ledger';
+import { carriedBytesAtMost, Ledger, type ClaimRecord, type LedgerSnapshot } from './ledger';
 import { lifecycleV1, type CarriedStateV1 } from './legacy/lifecycle-v1';
 import type { RedPacketStateV1 } from './legacy/messages-v1';
 import {
@@ -68,10 +68,13 @@ const PAYOUT_WINDOW = 40;
 const PAYOUT_WINDOW_WHILE_CLAIMING = 2;
 const CLAIMS_QUIET_MS = 1000;
 /**
- * Unpaid claims held at most (they are carried in full by continue-as-new): past it, claim
- * batches are turned away with PACKET_BUSY, which the client retries, until payouts catch up.
+ * What continue-as-new may carry of the ledger, in bytes: the settled index (28 bytes a claim)
+ * and the unpaid claims in full. A batch that would pass it is turned away with PACKET_BUSY,
+ * which the client retries, until payouts catch up: with 64-character claim ids and 100-character
+ * payees that is a backlog of about 1,300 unpaid claims, with short ids several thousand. The
+ * rest of the input (terms, notifications) stays under 40 KiB: the whole under 512 KiB.
  */
-export const MAX_UNSETTLED_CLAIMS = 1000;
+export const CARRIED_LEDGER_BUDGET = 460 * 1024;
 /** Settled claims per claim page (and the most one run holds before writing a page). */
 export const CLAIM_PAGE_SIZE = 1000;
 
@@ -212,7 +215,8 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
   const validateBatch = (requests: ClaimRequest[]): void => {
     const refusal = packetRefusal();
     if (refusal) throw new Error(refusal);
-    if (ledger.unsettled + requests.length > MAX_UNSETTLED_CLAIMS) throw new Error(PACKET_BUSY);
+    const adding = requests.reduce((sum, request) => sum + carriedBytesAtMost(request), 0);
+    if (ledger.carriedBytes + adding > CARRIED_LEDGER_BUDGET) throw new Error(PACKET_BUSY);
   };
 
   setHandler(claimBatchUpdate, claimBatch, {

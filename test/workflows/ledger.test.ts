@@ -183,15 +183,20 @@ describe('ledger', () => {
     for (let i = 0; i < 10_000; i++)
       ledger.accept({ claimId: id(i), payeeLogonId: logon(i), amountFen: 1000 + (i % 7) }, Math.random);
     expect(ledger.exhausted).toBe(true); // MAX_CLAIMS, whatever the split
-    // All but the last 1,000 settled (the most a packet holds unpaid), every seventh failed.
+    // All but the last 1,000 settled (about what the carried-state budget lets a packet hold
+    // unpaid with such ids), every seventh failed.
     for (let i = 0; i < 9000; i++) {
       const claim = ledger.nextToPay()!;
       if (i % 7 === 0) ledger.markFailed(claim, 'x'.repeat(500));
       else ledger.markPaid(claim, `op${i}`);
       if (ledger.recentlySettled === 1000) ledger.takeSettled(1000);
     }
-    const bytes = Buffer.byteLength(JSON.stringify(ledger.snapshot()));
+    const snapshot = ledger.snapshot();
+    const bytes = Buffer.byteLength(JSON.stringify(snapshot));
     expect(bytes).toBeLessThan(512 * 1024);
+    // The ledger's own account of what it would carry, which the claim validator budgets, is exact.
+    const carried = snapshot.settled.length + Buffer.byteLength(JSON.stringify(snapshot.unsettled));
+    expect(Math.abs(ledger.carriedBytes - carried)).toBeLessThanOrEqual(1);
     const copy = Ledger.restore(JSON.parse(JSON.stringify(ledger.snapshot())));
     expect([copy.committedFen, copy.paidFen, copy.claimCount, copy.failedCount, copy.unsettled]).toEqual([
       ledger.committedFen,

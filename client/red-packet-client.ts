@@ -9,7 +9,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { formatFen } from '../alipay/money';
-import { ClaimGate } from './claim-gate';
+import { ClaimGate, ClaimGateFullError } from './claim-gate';
 import { hasGrpcStatus } from './grpc-status';
 import { createPacketReads, normalizeState } from './packet-reads';
 import { startOnce } from './start-once';
@@ -21,6 +21,7 @@ import {
   closeNowSignal,
   fundingSettledUpdate,
   MAX_STATE_CLAIMS,
+  NOTHING_TO_ACCEPT,
   PACKET_REFUSALS,
   RED_PACKET_STATUS,
   retryRefundSignal,
@@ -100,33 +101,46 @@ function summary(input: RedPacketInput): string {
 }
 
 /**
- * A packet turned the whole batch away (PACKET_REFUSALS): nothing was recorded. Repeats still get
- * their first answer, read by query; a finished packet is asked the same way.
+ * A packet turned a batch away, recording nothing. Repeats still get their first answer (or
+ * CLAIM_ID_CONFLICT), read by query; new claims get `packetRefusal` (the validator's reason, true
+ * when it ran) or, without one, the query's: a refusal, or null when the packet would take the
+ * claim now.
  */
 async function answersWithoutRecording(
   handle: WorkflowHandle<typeof RedPacketLifecycle>,
   requests: ClaimRequest[],
-  reason: ClaimRefusalReason,
-): Promise<ClaimOutcome[]> {
-  const answers = await handle.query(claimAnswersQuery, requests).catch(async (error: unknown) => {
-    // A packet begun before this query existed: its result lists every claim it took.
-    if (!(error instanceof QueryNotRegisteredError)) throw error;
-    const final = normalizeState(await handle.result());
-    return requests.map((request): ClaimOutcome => {
-      const earlier = final.claims.find((claim) => claim.claimId === request.claimId);
-      return earlier
-        ? {
-            accepted: true,
-            claimId: earlier.claimId,
-            status: earlier.status,
-            amountFen: earlier.amountFen,
-            remainingFen: final.remainingFen,
-          }
-        : { accepted: false, claimId: request.claimId, reason };
+  packetRefusal: ClaimRefusalReason | undefined,
+): Promise<Array<ClaimOutcome | null>> {
+  let answers: Array<ClaimOutcome | null>;
+  try {
+    answers = await handle.query(claimAnswersQuery, requests);
+  } catch (error) {
+    if (!(error instanceof QueryNotRegisteredError && /register/i.test(error.message))) throw error;
+    // A packet begun before this query existed. While it runs it turns a batch away only when
+    // none is a repeat; once completed, its result lists every claim it took.
+    const { status } = await handle.describe();
+    const final = status.name === 'COMPLETED' ? normalizeState(await handle.result()) : undefined;
+    answers = requests.map((request): ClaimOutcome | null => {
+      const earlier = final?.claims.find((claim) => claim.claimId === request.claimId);
+      if (!earlier) return null;
+      return {
+        accepted: true,
+        claimId: earlier.claimId,
+        status: earlier.status,
+        amountFen: earlier.amountFen,
+        remainingFen: final!.remainingFen,
+      };
     });
+  }
+  return answers.map((answer, index) => {
+    const repeat = answer && (answer.accepted || answer.reason === 'CLAIM_ID_CONFLICT');
+    if (repeat || !packetRefusal) return answer;
+    return { accepted: false, claimId: requests[index]!.claimId, reason: packetRefusal };
   });
-  return answers;
 }
+
+/** How often claims the packet would now take are sent again before the caller is told to retry. */
+const RESENDS = 3;
 
 export type RedPacketClient = ReturnType<typeof createRedPacketClient>;
 
@@ -135,18 +149,27 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
     temporal.workflow.getHandle<typeof RedPacketLifecycle>(workflowIdFor(authNo));
   const reads = createPacketReads(temporal);
 
-  const claimMany = async (authNo: string, requests: ClaimRequest[]): Promise<ClaimOutcome[]> => {
+  const claimMany = async (authNo: string, requests: ClaimRequest[], resent = 0): Promise<ClaimOutcome[]> => {
     const handle = handleFor(authNo);
+    let answers: Array<ClaimOutcome | null>;
     try {
       return await handle.executeUpdate(claimBatchUpdate, { args: [requests] });
     } catch (error) {
       const reason = error instanceof WorkflowUpdateFailedError ? error.cause?.message : undefined;
       const packetRefusal = PACKET_REFUSALS.find((candidate) => candidate === reason);
-      if (packetRefusal) return answersWithoutRecording(handle, requests, packetRefusal);
-      if (error instanceof WorkflowNotFoundError && (await handle.describe().catch(() => undefined)))
-        return answersWithoutRecording(handle, requests, 'PACKET_NOT_OPEN');
-      throw error;
+      if (packetRefusal || reason === NOTHING_TO_ACCEPT)
+        answers = await answersWithoutRecording(handle, requests, packetRefusal);
+      else if (error instanceof WorkflowNotFoundError && (await handle.describe().catch(() => undefined)))
+        answers = await answersWithoutRecording(handle, requests, 'PACKET_NOT_OPEN');
+      else throw error;
     }
+    // The packet changed since its validator ran (a failed payout freed a share): send those again.
+    const again = requests.filter((_, index) => answers[index] === null);
+    if (again.length === 0) return answers as ClaimOutcome[];
+    if (resent >= RESENDS)
+      throw new ClaimGateFullError('the packet kept changing while answering; retry shortly');
+    const outcomes = (await claimMany(authNo, again, resent + 1)).values();
+    return answers.map((answer) => answer ?? outcomes.next().value!);
   };
   const gate = new ClaimGate(claimMany);
 
@@ -213,8 +236,8 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
       return gate.claim(authNo, request);
     },
 
-    /** Several claims in one update (see claimBatchUpdate); outcomes in the order given. */
-    claimMany,
+    /** Several claims (at most 100) in one update (see claimBatchUpdate); outcomes in the order given. */
+    claimMany: (authNo: string, requests: ClaimRequest[]) => claimMany(authNo, requests),
 
     /** The packet's totals and up to `page.limit` (1,000) of the claims it holds. */
     getState(authNo: string, page: StatePage = {}): Promise<RedPacketState> {

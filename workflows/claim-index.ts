@@ -2,7 +2,9 @@
 // 10,000 claims: each settled claim is 21 bytes (64-bit SHA-256 prefixes of its claimId and of
 // its payee, its amount and whether it was paid), packed into one base64 string. A prefix match
 // is taken as the same id: with 64 bits and at most 10,000 claims per packet a false match is
-// about 1 in 10^11 per packet, and it can only refuse a claim, never pay one.
+// about 1 in 10^11 per packet, and it can only refuse a claim, never pay one: a new claim whose
+// digest matches another claim's is refused (ledger.ts), so the index never holds two claims
+// under one digest.
 import { sha256 } from '@noble/hashes/sha2';
 import { utf8ToBytes } from '@noble/hashes/utils';
 import type { ClaimRequest } from './messages';
@@ -30,11 +32,22 @@ export function claimDigest(claimId: string): Digest {
   return digest('claim', claimId);
 }
 
+/**
+ * A logon id as Alipay matches it: an email whatever its case, a phone number whatever its
+ * spacing, dashes or +86 prefix. (A user id and a logon id of one account cannot be matched.)
+ */
+export function canonicalLogonId(logonId: string): string {
+  const trimmed = logonId.trim().toLowerCase();
+  if (!/^[+\d][\d\s-]*$/.test(trimmed)) return trimmed;
+  const digits = trimmed.replace(/\D/g, '');
+  return digits.length === 13 && digits.startsWith('86') ? digits.slice(2) : digits;
+}
+
 /** The account a claim pays: its user id when it names one, its logon id otherwise. */
 export function payeeDigest(request: Pick<ClaimRequest, 'payeeUserId' | 'payeeLogonId'>): Digest {
   return request.payeeUserId !== undefined
     ? digest('user', request.payeeUserId)
-    : digest('logon', request.payeeLogonId ?? '');
+    : digest('logon', canonicalLogonId(request.payeeLogonId ?? ''));
 }
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

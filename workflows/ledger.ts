@@ -53,7 +53,13 @@ const MAX_CLAIM_ID_LENGTH = 64;
 /** Bytes of the packed index per settled claim (21 bytes in base64). */
 const INDEX_BYTES_PER_CLAIM = 28;
 /** Failures are Alipay's messages; a page of 1,000 claims must stay well under 512 KiB. */
-const MAX_FAILURE_LENGTH = 200;
+const MAX_FAILURE_BYTES = 200;
+/**
+ * Claims a packet records at most, failed ones included (at most MAX_CLAIMS of them not failed):
+ * the settled index takes 28 bytes a claim, 420,000 bytes at this cap, within what continue-as-new
+ * may carry.
+ */
+export const MAX_CLAIM_RECORDS = 15_000;
 
 function utf8Length(text: string): number {
   let bytes = 0;
@@ -62,6 +68,18 @@ function utf8Length(text: string): number {
     bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0xd800 && code < 0xdc00 ? (i++, 4) : 3;
   }
   return bytes;
+}
+
+/** The text cut to at most `max` UTF-8 bytes, between characters. */
+function truncateUtf8(text: string, max: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += utf8Length(char);
+    if (bytes > max) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }
 
 function toCarried(claim: Omit<ClaimRecord, 'phase'>): CarriedClaim {
@@ -105,6 +123,8 @@ export class Ledger {
   private readonly settled = new Map<Digest, SettledEntry>();
   /** The payee of every claim ever accepted. */
   private readonly payees = new Set<Digest>();
+  /** The claimId digest of every claim ever accepted: no two claims ever share one. */
+  private readonly claimDigests = new Set<Digest>();
   private readonly toPay: ClaimRecord[] = [];
   /** Settled claims not yet archived, in order of settlement. */
   private recent: ClaimRecord[] = [];
@@ -146,7 +166,9 @@ export class Ledger {
   }
 
   private index(entry: SettledEntry): void {
+    if (this.settled.has(entry.claimDigest)) throw new Error('claim index: two claims under one digest');
     this.settled.set(entry.claimDigest, entry);
+    this.claimDigests.add(entry.claimDigest);
     this.payees.add(entry.payeeDigest);
     if (entry.paid) {
       this.paid += entry.amountFen;
@@ -158,6 +180,7 @@ export class Ledger {
 
   private hold(claim: ClaimRecord): void {
     this.live.set(claim.claimId, claim);
+    this.claimDigests.add(claimDigest(claim.claimId));
     this.unsettledBytes += carriedBytes(claim);
     this.payees.add(payeeDigest(claim));
     this.committed += claim.amountFen;
@@ -209,14 +232,14 @@ export class Ledger {
   }
 
   /**
-   * No claim can be accepted any more: nothing left, every share taken, or the packet has
-   * recorded MAX_CLAIMS claims (failed ones included: the index must stay bounded).
+   * No claim can be accepted any more: nothing left, every share taken (`shares`, or MAX_CLAIMS
+   * when the packet sets none), or MAX_CLAIM_RECORDS claims recorded, failed ones included.
    */
   get exhausted(): boolean {
     return (
       this.remainingFen === 0 ||
-      (this.shares !== undefined && this.claimCount - this.failedCount >= this.shares) ||
-      this.claimCount >= MAX_CLAIMS
+      this.claimCount - this.failedCount >= (this.shares ?? MAX_CLAIMS) ||
+      this.claimCount >= MAX_CLAIM_RECORDS
     );
   }
 
@@ -226,8 +249,14 @@ export class Ledger {
    */
   repeatOutcome(request: ClaimRequest): ClaimOutcome | undefined {
     const held = this.live.get(request.claimId);
-    const entry = held ? undefined : this.settled.get(claimDigest(request.claimId));
-    if (!held && !entry) return undefined;
+    const digest = claimDigest(request.claimId);
+    const entry = held ? undefined : this.settled.get(digest);
+    if (!held && !entry) {
+      // Another claimId with the same digest (a 64-bit collision) is held in full: refuse.
+      if (this.claimDigests.has(digest))
+        return { accepted: false, claimId: request.claimId, reason: 'CLAIM_ID_CONFLICT' };
+      return undefined;
+    }
     const sameAmount = (amountFen: number): boolean =>
       this.terms.split === 'claimant' ? request.amountFen === amountFen : request.amountFen === undefined;
     const same = held
@@ -284,6 +313,11 @@ export class Ledger {
     return claim;
   }
 
+  /** Whether the claim would be accepted now: a new claimId that nothing refuses. */
+  wouldAccept(request: ClaimRequest): boolean {
+    return this.repeatOutcome(request) === undefined && this.refusalFor(request) === undefined;
+  }
+
   /** The next accepted claim to pay, in order of acceptance, marked DISBURSING. */
   nextToPay(): ClaimRecord | undefined {
     const claim = this.toPay.shift();
@@ -304,7 +338,7 @@ export class Ledger {
   /** A permanently failed disbursement releases its reservation. */
   markFailed(claim: ClaimRecord, failure: string): void {
     claim.phase = 'FAILED';
-    claim.failure = failure.slice(0, MAX_FAILURE_LENGTH);
+    claim.failure = truncateUtf8(failure, MAX_FAILURE_BYTES);
     this.committed -= claim.amountFen;
     this.settle(claim, false);
   }

@@ -105,6 +105,11 @@ export type PacketRefusalReason = (typeof PACKET_REFUSALS)[number];
  * is slower than the claims): not a refusal, the client retries shortly.
  */
 export const PACKET_BUSY = 'PACKET_BUSY';
+/**
+ * The validator's answer to a batch of which no claim would be accepted (every one a repeat or
+ * refused): nothing is recorded, and the client answers each by the claimAnswers query.
+ */
+export const NOTHING_TO_ACCEPT = 'NOTHING_TO_ACCEPT';
 
 /** Claims one packet records at most (and the largest `shares`). */
 export const MAX_CLAIMS = 10_000;
@@ -169,9 +174,10 @@ export const claimBatchUpdate = defineUpdate<ClaimOutcome[], [ClaimRequest[]]>('
 export const MAX_CLAIM_BATCH = 100;
 /**
  * What the claims would be answered now, without changing anything: a repeat gets its first
- * result (or CLAIM_ID_CONFLICT), a new claim its refusal. For batches the validator rejected.
+ * result (or CLAIM_ID_CONFLICT), a new claim its refusal, or null if it would be accepted. For
+ * batches the validator rejected (at most MAX_CLAIM_BATCH claims are answered).
  */
-export const claimAnswersQuery = defineQuery<ClaimOutcome[], [ClaimRequest[]]>('claimAnswers');
+export const claimAnswersQuery = defineQuery<Array<ClaimOutcome | null>, [ClaimRequest[]]>('claimAnswers');
 /** A notification the webhook has verified. */
 export const alipayNotifySignal = defineSignal<[FundNotification]>('alipayNotify');
 /** The merchant closes the packet now and refunds the remainder. */

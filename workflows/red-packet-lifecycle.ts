@@ -31,6 +31,7 @@ import {
   closeNowSignal,
   fundingSettledUpdate,
   MAX_CLAIM_BATCH,
+  NOTHING_TO_ACCEPT,
   PACKET_BUSY,
   RED_PACKET_STATUS,
   retryRefundSignal,
@@ -63,10 +64,12 @@ const PAYOUT_WINDOW = 40;
 /**
  * While claims keep arriving, payouts go two at a time so that answering claims has the cores;
  * once no claim has come for CLAIMS_QUIET_MS they go at the full window (re-checked as each
- * payout settles, so no timer is needed).
+ * payout settles and as claims arrive, so no timer is needed). Only payouts started within
+ * FRESH_PAYOUT_MS count toward the two: one stuck in Alipay's retries must not hold the rest up.
  */
 const PAYOUT_WINDOW_WHILE_CLAIMING = 2;
 const CLAIMS_QUIET_MS = 1000;
+const FRESH_PAYOUT_MS = 5000;
 /**
  * What continue-as-new may carry of the ledger, in bytes: the settled index (28 bytes a claim)
  * and the unpaid claims in full. A batch that would pass it is turned away with PACKET_BUSY,
@@ -114,7 +117,10 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
   let refund: RefundView | null = null;
   let closeRequested = carried?.closeRequested ?? false;
   let retryRequested = false;
-  let claimPages = carried?.claimPages ?? 0;
+  /** Claim pages numbered so far, and those whose workflow has started (readable). */
+  let claimPagesNumbered = carried?.claimPages ?? 0;
+  let claimPages = claimPagesNumbered;
+  const pagesStarted = new Set<number>();
   let pagesBeingWritten = 0;
   let draining = false;
   let progress = 0;
@@ -131,7 +137,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
   /** Moves up to a page of settled claims into a RedPacketClaimPage workflow. */
   const writeClaimPage = async (): Promise<void> => {
     const claims = ledger.takeSettled(CLAIM_PAGE_SIZE);
-    const number = ++claimPages;
+    const number = ++claimPagesNumbered;
     pagesBeingWritten += 1;
     try {
       await startChild(RedPacketClaimPage, {
@@ -146,16 +152,26 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
     } finally {
       pagesBeingWritten -= 1;
     }
+    // Pages become readable in order: the state never names a page that has not started.
+    pagesStarted.add(number);
+    while (pagesStarted.has(claimPages + 1)) pagesStarted.delete(++claimPages);
   };
 
-  let disbursing = 0;
-  const payoutWindow = (): number =>
-    Date.now() - lastClaimAt < CLAIMS_QUIET_MS ? PAYOUT_WINDOW_WHILE_CLAIMING : PAYOUT_WINDOW;
+  /** When each payout in flight started (workflow time), by claim seq. */
+  const payoutsInFlight = new Map<number, number>();
+  const mayStartPayout = (): boolean => {
+    if (payoutsInFlight.size >= PAYOUT_WINDOW) return false;
+    const now = Date.now();
+    if (now - lastClaimAt >= CLAIMS_QUIET_MS) return true;
+    let fresh = 0;
+    for (const startedAt of payoutsInFlight.values()) if (now - startedAt < FRESH_PAYOUT_MS) fresh += 1;
+    return fresh < PAYOUT_WINDOW_WHILE_CLAIMING;
+  };
 
   const settled = (claim: ClaimRecord, result: Awaited<ReturnType<typeof settleDisbursement>>): void => {
     if (result.paid) ledger.markPaid(claim, result.operationId);
     else ledger.markFailed(claim, result.failure);
-    disbursing -= 1;
+    payoutsInFlight.delete(claim.seq);
     progress += 1;
     if (ledger.recentlySettled >= CLAIM_PAGE_SIZE) void writeClaimPage();
     show();
@@ -164,10 +180,9 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
 
   /** Pays accepted claims in order of acceptance, as the window allows (not while draining). */
   const payWaitingClaims = (): void => {
-    while (!draining && disbursing < payoutWindow()) {
-      const claim = ledger.nextToPay();
-      if (!claim) return;
-      disbursing += 1;
+    while (!draining && ledger.waitingToPay > 0 && mayStartPayout()) {
+      const claim = ledger.nextToPay()!;
+      payoutsInFlight.set(claim.seq, Date.now());
       void settleDisbursement({
         authNo: input.authNo,
         ...disburseRequestNumbers(input.authNo, claim.seq),
@@ -205,6 +220,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
 
   const claimBatch = (requests: ClaimRequest[]): ClaimOutcome[] => {
     lastClaimAt = Date.now();
+    progress += 1;
     const outcomes = requests.map(answer);
     payWaitingClaims();
     show();
@@ -223,6 +239,9 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
     validator: (requests) => {
       if (requests.length === 0 || requests.length > MAX_CLAIM_BATCH) throw new Error('BATCH_SIZE');
       validateBatch(requests);
+      // Only repeats and refusals: answered by query, so history grows only with accepted claims.
+      if (!requests.some((request: ClaimRequest) => ledger.wouldAccept(request)))
+        throw new Error(NOTHING_TO_ACCEPT);
     },
   });
   setHandler(claimUpdate, (request) => claimBatch([request])[0]!, {
@@ -234,14 +253,12 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
     },
   });
   setHandler(claimAnswersQuery, (requests) =>
-    requests.slice(0, MAX_CLAIM_BATCH).map(
-      (request): ClaimOutcome =>
-        ledger.repeatOutcome(request) ?? {
-          accepted: false,
-          claimId: request.claimId,
-          reason: packetRefusal() ?? ledger.refusalFor(request) ?? 'PACKET_NOT_OPEN',
-        },
-    ),
+    requests.slice(0, MAX_CLAIM_BATCH).map((request): ClaimOutcome | null => {
+      const repeat = ledger.repeatOutcome(request);
+      if (repeat) return repeat;
+      const reason = packetRefusal() ?? ledger.refusalFor(request);
+      return reason ? { accepted: false, claimId: request.claimId, reason } : null;
+    }),
   );
   setHandler(alipayNotifySignal, (notification) => {
     notifications.receive(notification, refund);
@@ -281,6 +298,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
    * the next run. Claims keep being accepted until the hand-over.
    */
   const handOver = async (closing: boolean): Promise<never> => {
+    // Every page numbered is started before the hand-over, so the count carried is exact.
     draining = true;
     for (;;) {
       if (ledger.recentlySettled > 0) void writeClaimPage();
@@ -292,14 +310,14 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
       notifications: notifications.snapshot(),
       closeRequested,
       closing,
-      claimPages,
+      claimPages: claimPagesNumbered,
     });
   };
 
   /** The packet is done: its claim pages complete, and the namespace's retention starts for them. */
   const sealClaimPages = async (): Promise<void> => {
     await condition(() => pagesBeingWritten === 0);
-    const numbers = Array.from({ length: claimPages }, (_, index) => index + 1);
+    const numbers = Array.from({ length: claimPagesNumbered }, (_, index) => index + 1);
     await Promise.all(
       numbers.map(
         (number) =>

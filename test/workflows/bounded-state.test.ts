@@ -1,16 +1,20 @@
 // Long-lived and hot packets stay bounded and keep moving: what continue-as-new carries, where
 // settled claims go, and payouts that never hold up the rest. Real dev server and sandbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeState } from '../../client/packet-reads';
+import type { CarriedStateV1 } from '../../workflows/legacy/lifecycle-v1';
 import {
   workflowIdFor,
   type ClaimRequest,
   type ClaimView,
+  type RedPacketInput,
   type RedPacketState,
 } from '../../workflows/messages';
 import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
 import { expectConserved } from '../helpers/conservation';
 import { recordHistory, runChain } from '../helpers/history';
 import { eventually, startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
+import { payRedPacket } from '../helpers/pay';
 
 let temporal: DevServerHandles;
 let env: LifecycleEnv;
@@ -25,6 +29,7 @@ afterAll(async () => {
 });
 
 const DISBURSE = 'alipay.fund.coupon.order.disburse';
+const REFUND = 'alipay.fund.coupon.order.refund';
 const userId = (i: number) => `2088${String(i).padStart(12, '0')}`;
 const result = (authNo: string) => env.packets.handle(authNo).result() as Promise<RedPacketState>;
 
@@ -39,6 +44,61 @@ async function allClaims(authNo: string): Promise<ClaimView[]> {
   } while (cursor);
   return claims;
 }
+
+describe('packets started before the bounded ledger', () => {
+  it('run on under the v1 rules, and a claim on one that is not open is answered at once', async () => {
+    env.sandbox.faults.set({ methods: { [REFUND]: { refuseRate: 1, refuseSubCode: 'REFUND_NOT_ALLOWED' } } });
+    try {
+      const pay = await payRedPacket(env.gateway, { totalFen: 1000, notifyUrl: env.webhookUrl, prefix: 'V' });
+      const input: RedPacketInput = {
+        authNo: pay.authNo,
+        outOrderNo: pay.outOrderNo,
+        totalFen: 1000,
+        split: 'fixed',
+        shares: 4,
+        expiresAt: new Date(Date.now() + 600_000).toISOString(),
+      };
+      // A continued run of a v1 packet: its carried ledger holds every claim.
+      const carriedV1: CarriedStateV1 = {
+        ledger: { totalFen: 1000, split: 'fixed', shares: 4, nextSeq: 1, claims: [] },
+        notifications: { seenNotifyIds: [], ignored: [], refundNotices: [] },
+        closeRequested: false,
+      };
+      await temporal.client.workflow.start('RedPacketLifecycle', {
+        taskQueue: env.taskQueue,
+        workflowId: workflowIdFor(pay.authNo),
+        args: [input, carriedV1],
+      });
+      const first = await env.packets.claim(pay.authNo, { claimId: 'v1', payeeUserId: userId(1) });
+      expect(first).toMatchObject({ accepted: true, amountFen: 250 });
+      await env.packets.closeNow(pay.authNo);
+      const blocked = await eventually(
+        () => env.packets.getState(pay.authNo),
+        (state) => state.status === 'REFUND_BLOCKED',
+      );
+      expect(blocked).toMatchObject({ status: 'REFUND_BLOCKED', claimPages: 0, claimCount: 1, paidCount: 1 });
+      const started = Date.now();
+      expect(await env.packets.claim(pay.authNo, { claimId: 'late', payeeUserId: userId(2) })).toMatchObject({
+        accepted: false,
+        reason: 'PACKET_NOT_OPEN',
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+      env.sandbox.faults.set({});
+      await env.packets.retryRefund(pay.authNo);
+      const final = normalizeState(await env.packets.handle(pay.authNo).result());
+      expect(final).toMatchObject({ status: 'COMPLETED', paidFen: 250, refundedFen: 750 });
+      expectConserved(final, env.sandbox);
+      // Its result (v1 shape, every claim) answers a repeat and pages like any other.
+      expect(await env.packets.claim(pay.authNo, { claimId: 'v1', payeeUserId: userId(1) })).toMatchObject({
+        accepted: true,
+        amountFen: 250,
+      });
+      expect((await allClaims(pay.authNo)).map((claim) => claim.claimId)).toEqual(['v1']);
+    } finally {
+      env.sandbox.faults.set({});
+    }
+  }, 60_000);
+});
 
 describe('bounded state', () => {
   it('a 10,000-claim packet with maximum-length ids: every claim paid once, each run carries < 512 KiB, then refund and COMPLETED', async () => {
@@ -106,6 +166,42 @@ describe('bounded state', () => {
       .operations.filter((operation) => operation.operationType === 'DISBURSE');
     expect(new Set(disbursements.map((operation) => operation.outRequestNo)).size).toBe(CLAIMS);
   }, 600_000);
+
+  it('two payouts hung at Alipay while claims keep arriving do not stop the rest from being paid', async () => {
+    const hung = [userId(900), userId(901)];
+    env.sandbox.faults.set({ methods: { [DISBURSE]: { hangPayees: hung } } });
+    try {
+      const { authNo } = await env.fundAndStart({ totalFen: 10_000, split: 'claimant', ttlMs: 10 * 60_000 });
+      for (const [i, payeeUserId] of hung.entries())
+        expect(
+          (await env.packets.claim(authNo, { claimId: `hung${i}`, payeeUserId, amountFen: 100 })).accepted,
+        ).toBe(true);
+      // Claims keep coming, a few a second, for longer than a payout counts as fresh.
+      for (let i = 1; i <= 30; i++) {
+        expect(
+          (await env.packets.claim(authNo, { claimId: `k${i}`, payeeUserId: userId(i), amountFen: 10 }))
+            .accepted,
+        ).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const moving = await eventually(
+        () => env.packets.getState(authNo),
+        (state) => state.paidCount === 30,
+        30_000,
+      );
+      expect(moving.paidCount).toBe(30);
+      expect(
+        moving.claims.filter((claim) => claim.status === 'PENDING').map((claim) => claim.claimId),
+      ).toEqual(['hung0', 'hung1']);
+      env.sandbox.faults.set({});
+      await env.packets.closeNow(authNo);
+      const final = await result(authNo);
+      expect(final).toMatchObject({ status: 'COMPLETED', paidCount: 32, paidFen: 500, refundedFen: 9500 });
+      expectConserved(final, env.sandbox);
+    } finally {
+      env.sandbox.faults.set({});
+    }
+  }, 120_000);
 
   it('a payout hung at Alipay does not hold up the others: the packet continues as new and keeps paying', async () => {
     const hung = userId(0);

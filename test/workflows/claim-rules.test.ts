@@ -52,6 +52,18 @@ describe('claim rules', () => {
     expect((await claim(authNo, { claimId: 'c3', payeeLogonId: 'someone@example.com' })).status).toBe(200);
     const byLogon = await claim(authNo, { claimId: 'c4', payeeLogonId: 'someone@example.com' });
     expect(byLogon).toMatchObject({ status: 409, json: { reason: 'PAYEE_ALREADY_CLAIMED' } });
+    // Both payouts settled, the packet still open: refusals and repeats leave history as it is.
+    const settled = await eventually(
+      () => read(authNo),
+      (response) => response.json.paidCount === 2,
+    );
+    expect(settled.json.paidCount).toBe(2);
+    const before = await historyLength(authNo);
+    const sameAccount = await claim(authNo, { claimId: 'c5', payeeLogonId: ' Someone@Example.com' });
+    expect(sameAccount).toMatchObject({ status: 409, json: { reason: 'PAYEE_ALREADY_CLAIMED' } });
+    expect((await claim(authNo, { claimId: 'c6', payeeUserId: userId(1) })).status).toBe(409);
+    expect((await claim(authNo, { claimId: 'c1', payeeUserId: userId(1) })).status).toBe(200);
+    expect(await historyLength(authNo)).toBe(before);
     const state = await read(authNo);
     expect(state.json).toMatchObject({ claimCount: 2, claimed: '2.00', remaining: '3.00' });
     await env.request('POST', `/red-packets/${authNo}/refund`);
@@ -67,8 +79,16 @@ describe('claim rules', () => {
     expect(repeat).toMatchObject({ status: 200, json: { claimId: 'same', amount: '1.00' } });
     const otherPayee = await claim(authNo, { claimId: 'same', payeeUserId: userId(2), amount: '1.00' });
     expect(otherPayee).toMatchObject({ status: 409, json: { reason: 'CLAIM_ID_CONFLICT' } });
+    await eventually(
+      () => read(authNo),
+      (response) => response.json.paidCount === 1,
+    );
+    const before = await historyLength(authNo);
     const otherAmount = await claim(authNo, { claimId: 'same', payeeUserId: userId(1), amount: '2.00' });
     expect(otherAmount).toMatchObject({ status: 409, json: { reason: 'CLAIM_ID_CONFLICT' } });
+    const repeatAgain = await claim(authNo, { claimId: 'same', payeeUserId: userId(1), amount: '1.00' });
+    expect(repeatAgain).toMatchObject({ status: 200, json: { amount: '1.00' } });
+    expect(await historyLength(authNo)).toBe(before); // repeats and conflicts are answered by query
     expect((await read(authNo)).json).toMatchObject({ claimCount: 1, claimed: '1.00', remaining: '4.00' });
     await env.request('POST', `/red-packets/${authNo}/refund`);
     await expectCompletedAndConserved(authNo);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../../workflows/ledger';
+import { canonicalLogonId } from '../../workflows/claim-index';
+import { Ledger, MAX_CLAIM_RECORDS } from '../../workflows/ledger';
+import { MAX_CLAIMS } from '../../workflows/messages';
 import { claimAmount } from '../../workflows/split';
 import {
   authNoFromRequestNo,
@@ -129,6 +131,55 @@ describe('ledger', () => {
     ledger.markFailed(ledger.nextToPay()!, 'refused');
     expect(ledger.refusalFor({ claimId: 'c', ...payeeNo(1), amountFen: 10 })).toBe('PAYEE_ALREADY_CLAIMED');
     expect(ledger.refusalFor({ claimId: 'c', ...payeeNo(2), amountFen: 10 })).toBeUndefined();
+  });
+
+  it('knows a payee by logon id whatever its case, spacing or +86 prefix', () => {
+    expect(canonicalLogonId(' Alice@Example.COM ')).toBe('alice@example.com');
+    expect(canonicalLogonId('+86 138-0013-8000')).toBe('13800138000');
+    expect(canonicalLogonId('138 0013 8000')).toBe('13800138000');
+    const ledger = Ledger.empty(1000, 'claimant');
+    ledger.accept({ claimId: 'a', payeeLogonId: 'alice@example.com', amountFen: 1 }, Math.random);
+    ledger.accept({ claimId: 'b', payeeLogonId: '13800138000', amountFen: 1 }, Math.random);
+    for (const payeeLogonId of [
+      'Alice@Example.com',
+      ' alice@example.com',
+      '+86 138 0013 8000',
+      '8613800138000',
+    ])
+      expect(ledger.refusalFor({ claimId: 'c', payeeLogonId, amountFen: 1 }), payeeLogonId).toBe(
+        'PAYEE_ALREADY_CLAIMED',
+      );
+    expect(
+      ledger.refusalFor({ claimId: 'c', payeeLogonId: 'bob@example.com', amountFen: 1 }),
+    ).toBeUndefined();
+  });
+
+  it('keeps a failure to 200 UTF-8 bytes, whole characters only', () => {
+    const ledger = Ledger.empty(1000, 'claimant');
+    ledger.accept({ claimId: 'a', ...payeeNo(1), amountFen: 1 }, Math.random);
+    const claim = ledger.nextToPay()!;
+    ledger.markFailed(claim, '拒'.repeat(300));
+    expect(Buffer.byteLength(claim.failure!)).toBeLessThanOrEqual(200);
+    expect(claim.failure).toBe('拒'.repeat(66));
+  });
+
+  it('failed claims free their share; only MAX_CLAIM_RECORDS claims in all close a packet', () => {
+    const ledger = Ledger.empty(100_000, 'claimant', 10);
+    for (let i = 0; i < 10; i++)
+      ledger.accept({ claimId: `f${i}`, ...payeeNo(i), amountFen: 1 }, Math.random);
+    expect(ledger.exhausted).toBe(true);
+    for (let i = 0; i < 10; i++) ledger.markFailed(ledger.nextToPay()!, 'refused');
+    expect(ledger.exhausted).toBe(false);
+    expect(ledger.refusalFor({ claimId: 'new', ...payeeNo(100), amountFen: 1 })).toBeUndefined();
+    const unlimited = Ledger.empty(1_000_000, 'claimant');
+    // Active claims stay one short of MAX_CLAIMS: every claim from there on fails.
+    for (let i = 0; i < MAX_CLAIM_RECORDS; i++) {
+      expect(unlimited.exhausted).toBe(false);
+      unlimited.accept({ claimId: `u${i}`, ...payeeNo(i), amountFen: 1 }, Math.random);
+      if (i >= MAX_CLAIMS - 1) unlimited.markFailed(unlimited.nextToPay()!, 'refused');
+    }
+    expect(unlimited.claimCount - unlimited.failedCount).toBe(MAX_CLAIMS - 1);
+    expect(unlimited.exhausted).toBe(true);
   });
 
   it('answers a repeated claimId with its first result, or CLAIM_ID_CONFLICT when payee or amount differ', () => {

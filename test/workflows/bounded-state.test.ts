@@ -94,6 +94,7 @@ describe('packets started before the bounded ledger', () => {
         amountFen: 250,
       });
       expect((await allClaims(pay.authNo)).map((claim) => claim.claimId)).toEqual(['v1']);
+      await recordHistory('v1-continued-run-refund-blocked', env.packets.handle(pay.authNo));
     } finally {
       env.sandbox.faults.set({});
     }
@@ -198,6 +199,7 @@ describe('bounded state', () => {
       const final = await result(authNo);
       expect(final).toMatchObject({ status: 'COMPLETED', paidCount: 32, paidFen: 500, refundedFen: 9500 });
       expectConserved(final, env.sandbox);
+      await recordHistory('bounded-two-hung-payouts-while-claiming', env.packets.handle(authNo));
     } finally {
       env.sandbox.faults.set({});
     }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
 import { startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
 import { expectConserved } from '../helpers/conservation';
+import { createRedPacketClient } from '../../client/red-packet-client';
 import { billableActions, recordHistory } from '../helpers/history';
 import type { ClaimView, RedPacketState } from '../../workflows/messages';
 import { temporal as proto } from '@temporalio/proto';
@@ -130,6 +131,32 @@ describe('claims', () => {
     const updates = billableActions(await env.packets.handle(authNo).fetchHistory()).byKind.update ?? 0;
     expect(updates).toBeGreaterThan(0);
     expect(updates).toBeLessThan(50);
+    expectConserved(final, env.sandbox);
+  });
+
+  it('two processes claiming the same 150 claimIds on a 100-share packet agree on every answer', async () => {
+    const { authNo } = await env.fundAndStart({
+      totalFen: 100_00,
+      split: 'random',
+      shares: 100,
+      ttlMs: 120_000,
+    });
+    // Two typed clients, each with its own claim gate, as two HTTP servers would have.
+    const other = createRedPacketClient(env.temporal, env.taskQueue);
+    const requests = Array.from({ length: 150 }, (_, i) => ({ claimId: `x${i}`, ...payee(i) }));
+    const [mine, theirs] = await Promise.all([
+      Promise.all(requests.map((request) => env.packets.claim(authNo, request))),
+      Promise.all(requests.map((request) => other.claim(authNo, request))),
+    ]);
+    const accepted = mine.filter((outcome) => outcome.accepted);
+    expect(accepted).toHaveLength(100);
+    mine.forEach((outcome, i) => {
+      const twin = theirs[i]!;
+      expect(twin.accepted, outcome.claimId).toBe(outcome.accepted);
+      if (outcome.accepted && twin.accepted) expect(twin.amountFen).toBe(outcome.amountFen);
+    });
+    const final = await result(authNo);
+    expect(final).toMatchObject({ status: 'COMPLETED', claimCount: 100, paidCount: 100 });
     expectConserved(final, env.sandbox);
   });
 

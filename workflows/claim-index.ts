@@ -23,9 +23,19 @@ const DIGEST_BYTES = 8;
 const AMOUNT_BYTES = 5;
 const ENTRY_BYTES = 2 * DIGEST_BYTES + AMOUNT_BYTES;
 
+/** Recent digests: a claim's validator, handler and answers ask for the same ones. */
+const recentDigests = new Map<string, Digest>();
+const RECENT_DIGESTS_KEPT = 4096;
+
 function digest(kind: string, text: string): Digest {
-  const bytes = sha256(utf8ToBytes(`${kind}\u0000${text}`)).subarray(0, DIGEST_BYTES);
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  const key = `${kind}\u0000${text}`;
+  const known = recentDigests.get(key);
+  if (known !== undefined) return known;
+  const bytes = sha256(utf8ToBytes(key)).subarray(0, DIGEST_BYTES);
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  if (recentDigests.size >= RECENT_DIGESTS_KEPT) recentDigests.clear();
+  recentDigests.set(key, hex);
+  return hex;
 }
 
 export function claimDigest(claimId: string): Digest {

@@ -18,6 +18,8 @@ const TEMPORAL_DEADLINE_MS = 5_000;
 export type NotifyOutcome =
   | { kind: 'delivered'; workflowId: string }
   | { kind: 'already-completed'; workflowId: string }
+  /** Terminated, failed, timed out or cancelled: nothing can take it; an operator must look. */
+  | { kind: 'workflow-ended'; workflowId: string; status: string }
   | { kind: 'rejected'; reason: string }
   | { kind: 'unknown-packet'; notification: FundNotification }
   | { kind: 'temporal-unavailable'; error: string };
@@ -34,7 +36,8 @@ export async function handleAlipayNotification(
   const verification = verifyNotification(params, deps.alipayPublicKey);
   if (!verification.ok) return { kind: 'rejected', reason: `${verification.reason}: ${verification.detail}` };
   const { notification } = verification;
-  if (notification.appId !== undefined && notification.appId !== deps.appId) {
+  if (notification.appId === undefined) return { kind: 'rejected', reason: 'no app_id' };
+  if (notification.appId !== deps.appId) {
     return { kind: 'rejected', reason: `app_id ${notification.appId} is not ours` };
   }
   // Answer Alipay promptly: if Temporal cannot take the signal in time, `fail` makes Alipay retry.
@@ -63,12 +66,14 @@ export async function handleAlipayNotification(
     if (!(error instanceof WorkflowNotFoundError))
       return { kind: 'temporal-unavailable', error: String(error) };
   }
-  // Not running: either it completed (the notification is a late retry) or it never existed.
+  // Not running: it completed (the notification is a late retry), it ended without completing
+  // (acknowledging would discard the notification for good), or it never existed.
   try {
-    const description = await promptly(() => handle.describe());
-    return description.status.name === 'RUNNING'
-      ? { kind: 'temporal-unavailable', error: 'workflow reappeared while signalling' }
-      : { kind: 'already-completed', workflowId };
+    const { status } = await promptly(() => handle.describe());
+    if (status.name === 'RUNNING')
+      return { kind: 'temporal-unavailable', error: 'workflow reappeared while signalling' };
+    if (status.name === 'COMPLETED') return { kind: 'already-completed', workflowId };
+    return { kind: 'workflow-ended', workflowId, status: status.name };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return { kind: 'unknown-packet', notification };
     return { kind: 'temporal-unavailable', error: String(error) };

@@ -13,17 +13,25 @@ import {
   workflowIdFor,
   type ClaimPage,
   type ClaimView,
+  type EndedStatus,
   type RedPacketState,
 } from '../workflows/messages';
+
+const ENDED: readonly EndedStatus[] = ['TERMINATED', 'FAILED', 'TIMED_OUT', 'CANCELLED'];
 
 /** The cursor does not point into this packet's claims. */
 export class ClaimCursorError extends Error {
   override name = 'ClaimCursorError';
 }
 
+/** A packet as read: its state, with an EndedStatus once its workflow ended without completing. */
+export type PacketReading = Omit<RedPacketState, 'status'> & {
+  status: RedPacketState['status'] | EndedStatus;
+};
+
 export interface ClaimsPage {
   /** The packet's totals and status; its `claims` are this page's. */
-  state: RedPacketState;
+  state: PacketReading;
   /** Pass it back to read on; null once every claim has been read. */
   nextCursor: string | null;
 }
@@ -61,8 +69,11 @@ export function createPacketReads(temporal: Client) {
   const packetHandle = (authNo: string): WorkflowHandle<typeof RedPacketLifecycle> =>
     temporal.workflow.getHandle<typeof RedPacketLifecycle>(workflowIdFor(authNo));
 
-  /** The packet now: a finished one from its result, a running one (or one ended without a result) by query. */
-  async function readState(authNo: string, afterSeq: number, limit: number): Promise<RedPacketState> {
+  /**
+   * The packet now: a finished one from its result; a running one by query; one whose workflow
+   * ended without completing by query too (its last ledger), with the workflow's status.
+   */
+  async function readState(authNo: string, afterSeq: number, limit: number): Promise<PacketReading> {
     const handle = packetHandle(authNo);
     const { status } = await handle.describe();
     const state =
@@ -70,7 +81,8 @@ export function createPacketReads(temporal: Client) {
         ? normalizeState(await handle.result())
         : normalizeState(await handle.query(stateQuery, { afterSeq, limit }));
     const claims = state.claims.filter((claim) => claim.seq > afterSeq).slice(0, limit);
-    return { ...state, claims };
+    const ended = ENDED.find((name) => name === status.name);
+    return { ...state, claims, ...(ended ? { status: ended } : {}) };
   }
 
   async function readClaimPage(authNo: string, number: number): Promise<ClaimPage> {

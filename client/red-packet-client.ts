@@ -11,7 +11,7 @@ import {
 import { formatFen } from '../alipay/money';
 import { ClaimGate, ClaimGateFullError } from './claim-gate';
 import { hasGrpcStatus } from './grpc-status';
-import { createPacketReads, normalizeState } from './packet-reads';
+import { createPacketReads, normalizeState, type PacketReading } from './packet-reads';
 import { startOnce } from './start-once';
 import type { RedPacketLifecycle } from '../workflows/red-packet-lifecycle';
 import {
@@ -240,7 +240,7 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
     claimMany: (authNo: string, requests: ClaimRequest[]) => claimMany(authNo, requests),
 
     /** The packet's totals and up to `page.limit` (1,000) of the claims it holds. */
-    getState(authNo: string, page: StatePage = {}): Promise<RedPacketState> {
+    getState(authNo: string, page: StatePage = {}): Promise<PacketReading> {
       return reads.readState(authNo, page.afterSeq ?? 0, page.limit ?? MAX_STATE_CLAIMS);
     },
 

@@ -27,6 +27,9 @@ export type RedPacketStatus =
   | 'COMPLETED'
   | 'REJECTED';
 
+/** A packet whose workflow ended without completing (an operator terminated it, or it failed). */
+export type EndedStatus = 'TERMINATED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
+
 /**
  * The pay a packet rests on, as Alipay knows it: its operation_id (queried with the auth_no,
  * Alipay's efficient form) or its out_request_no (queried with the out_order_no).

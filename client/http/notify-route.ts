@@ -9,6 +9,7 @@ import type { Metrics } from './metrics';
 const STATUS = {
   delivered: 200,
   'already-completed': 200,
+  'workflow-ended': 500,
   rejected: 400,
   'unknown-packet': 404,
   'temporal-unavailable': 503,
@@ -34,6 +35,11 @@ export function registerNotifyRoute(app: FastifyInstance, deps: NotifyDeps & { m
       request.log.warn({ reason: outcome.reason }, 'alipay notification rejected');
     if (outcome.kind === 'temporal-unavailable')
       request.log.error({ error: outcome.error }, 'alipay notification not delivered');
+    if (outcome.kind === 'workflow-ended')
+      request.log.error(
+        { workflowId: outcome.workflowId, status: outcome.status, notifyId: params.notify_id },
+        'alipay notification for a packet whose workflow ended without completing: not acknowledged; an operator must look',
+      );
     if (outcome.kind === 'unknown-packet' && unknownLogged.add(outcome.notification.notifyId)) {
       request.log.warn(
         { notifyId: outcome.notification.notifyId, authNo: outcome.notification.authNo },

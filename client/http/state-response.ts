@@ -1,8 +1,8 @@
 // The state query's answer as the HTTP API shows it: amounts as two-decimal strings.
 import { formatFen } from '../../alipay/money';
-import type { RedPacketState } from '../../workflows/messages';
+import type { PacketReading } from '../packet-reads';
 
-export function stateResponse(state: RedPacketState) {
+export function stateResponse(state: PacketReading) {
   return {
     authNo: state.authNo,
     status: state.status,

@@ -334,6 +334,54 @@ describe('notify webhook', () => {
     expect(env.metrics.notifications.get({ outcome: 'already-completed' })).toBe(before + 1);
   });
 
+  it('a terminated packet: its notification gets 500 fail, GET shows TERMINATED and the last ledger, a repeat gets its first answer', async () => {
+    const { authNo } = await env.openPacket({ amount: '3.00', shares: 3, split: 'fixed', ttlSeconds: 600 });
+    const claim = { claimId: 't1', payeeUserId: '2088000000000001' };
+    expect((await env.request('POST', `/red-packets/${authNo}/claims`, claim)).status).toBe(200);
+    await eventually(
+      () => env.request('GET', `/red-packets/${authNo}`),
+      (response) => response.json.paidCount === 1,
+    );
+    await temporal.client.workflow.getHandle(`red-packet-${authNo}`).terminate('operator stopped it');
+    const read = await env.request('GET', `/red-packets/${authNo}`);
+    expect(read).toMatchObject({ status: 200, json: { status: 'TERMINATED', claimCount: 1, paid: '1.00' } });
+    expect(await env.request('POST', `/red-packets/${authNo}/claims`, claim)).toMatchObject({
+      status: 200,
+      json: { claimId: 't1', amount: '1.00', status: 'PAID' },
+    });
+    const fresh = await env.request('POST', `/red-packets/${authNo}/claims`, {
+      claimId: 't2',
+      payeeUserId: '2088000000000002',
+    });
+    expect(fresh).toMatchObject({ status: 409, json: { reason: 'PACKET_NOT_OPEN' } });
+    const notification = {
+      notify_type: 'fund_stdtrustee_refund.success',
+      notify_id: `ended-${authNo}`,
+      auth_no: authNo,
+      out_request_no: `RP${authNo}R`,
+      amount: '2.00',
+      status: 'SUCCESS',
+      app_id: env.sandbox.keys.appId,
+    };
+    const before = env.metrics.notifications.get({ outcome: 'workflow-ended' });
+    expect(await postNotify(signedForm(notification))).toEqual({ status: 500, text: 'fail' });
+    expect(env.metrics.notifications.get({ outcome: 'workflow-ended' })).toBe(before + 1);
+    expect(env.logs.some((line) => line.includes('an operator must look') && line.includes(authNo))).toBe(
+      true,
+    );
+  });
+
+  it('refuses a verified notification that names no app_id', async () => {
+    const fields = {
+      notify_type: 'fund_stdtrustee_refund.success',
+      notify_id: 'n-no-app',
+      auth_no: 'ANYPACKET1',
+      amount: '1.00',
+      status: 'SUCCESS',
+    };
+    expect(await postNotify(signedForm(fields))).toEqual({ status: 400, text: 'fail' });
+  });
+
   it('does not acknowledge a verified notification for a packet we do not know', async () => {
     const fields = {
       notify_type: 'fund_stdtrustee_refund.success',

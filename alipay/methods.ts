@@ -4,6 +4,7 @@ import { AlipayError, AlipayRequestError } from './errors';
 import { formatFen, MAX_AMOUNT_FEN, parseAmount, type Fen } from './money';
 import { splitForTransport, type RequestExtras } from './request';
 import type { ResponseNode } from './response';
+import { textProblem } from './text';
 
 export const METHODS = {
   appPay: 'alipay.fund.coupon.order.app.pay',
@@ -72,15 +73,14 @@ export interface RefundRequest {
 export type OperationQuery =
   { authNo: string; operationId: string } | { outOrderNo: string; outRequestNo: string };
 
-// --- field rules ---------------------------------------------------------------------------
+// --- field rules (alipay/text.ts counts as Alipay does) ---------------------------------------------------------------------------
 
 type Biz = Record<string, string>;
 
 function text(method: string, biz: Biz, field: string, value: string | undefined, max = 64): void {
   if (value === undefined) return;
-  if (value.length === 0 || value.length > max) {
-    throw new AlipayRequestError(method, field, `must be 1 to ${max} characters`);
-  }
+  const problem = textProblem(value, max);
+  if (problem) throw new AlipayRequestError(method, field, problem);
   biz[field] = value;
 }
 

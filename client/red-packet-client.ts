@@ -11,6 +11,7 @@ import {
 import { formatFen } from '../alipay/money';
 import { ClaimGate, ClaimGateFullError } from './claim-gate';
 import { hasGrpcStatus } from './grpc-status';
+import { checkClaimRequest, checkRedPacketInput } from './input-rules';
 import { createPacketReads, normalizeState, type PacketReading } from './packet-reads';
 import { startOnce } from './start-once';
 import type { RedPacketLifecycle } from '../workflows/red-packet-lifecycle';
@@ -33,7 +34,6 @@ import {
   type ClaimRequest,
   type FundingReference,
   type RedPacketInput,
-  type RedPacketState,
   type RedPacketStatus,
   type StatePage,
 } from '../workflows/messages';
@@ -200,9 +200,10 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
      */
     async createRedPacket(
       input: RedPacketInput,
-      fingerprint = JSON.stringify(input),
+      fingerprint: string | readonly string[] = JSON.stringify(input),
       fundingWaitMs = FUNDING_WAIT_MS,
     ): Promise<CreateResult> {
+      checkRedPacketInput(input);
       checkFunding(input.funding);
       const workflowId = workflowIdFor(input.authNo);
       const created = await startOnce(
@@ -232,12 +233,16 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
      * on one packet are coalesced into claimBatch updates (claim-gate.ts). Throws
      * ClaimGateFullError when too many claims wait (nothing was recorded: retry shortly).
      */
-    claim(authNo: string, request: ClaimRequest): Promise<ClaimOutcome> {
+    async claim(authNo: string, request: ClaimRequest): Promise<ClaimOutcome> {
+      checkClaimRequest(request);
       return gate.claim(authNo, request);
     },
 
     /** Several claims (at most 100) in one update (see claimBatchUpdate); outcomes in the order given. */
-    claimMany: (authNo: string, requests: ClaimRequest[]) => claimMany(authNo, requests),
+    async claimMany(authNo: string, requests: ClaimRequest[]): Promise<ClaimOutcome[]> {
+      requests.forEach(checkClaimRequest);
+      return claimMany(authNo, requests);
+    },
 
     /** The packet's totals and up to `page.limit` (1,000) of the claims it holds. */
     getState(authNo: string, page: StatePage = {}): Promise<PacketReading> {

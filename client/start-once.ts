@@ -8,25 +8,31 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 
-/** True when this call started the workflow, false when this same request had; else `conflict()` is thrown. */
+/**
+ * True when this call started the workflow, false when this same request had; else `conflict()`
+ * is thrown. `fingerprint` may list several forms of the request: the first is stored, any of
+ * them matches (so a stored form from an older release still does).
+ */
 export async function startOnce(
   temporal: Client,
   workflowType: string,
   options: Omit<WorkflowStartOptions, 'workflowIdReusePolicy' | 'memo'>,
-  fingerprint: string,
+  fingerprint: string | readonly string[],
   conflict: () => Error,
 ): Promise<boolean> {
+  const forms = typeof fingerprint === 'string' ? [fingerprint] : fingerprint;
   try {
     await temporal.workflow.start(workflowType, {
       ...options,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      memo: { request: fingerprint },
+      memo: { request: forms[0] },
     } as WorkflowStartOptions);
     return true;
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     const description = await temporal.workflow.getHandle(options.workflowId).describe();
-    if (description.memo?.request !== fingerprint) throw conflict();
+    const stored = description.memo?.request;
+    if (typeof stored !== 'string' || !forms.includes(stored)) throw conflict();
     return false;
   }
 }

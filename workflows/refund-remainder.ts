@@ -9,6 +9,7 @@ import {
   refusalMessage,
   sendRefund,
 } from './activity-proxies';
+import { refundRemark } from '../alipay/text';
 import type { RedPacketInput, RedPacketStatus, RefundView } from './messages';
 import type { Notifications } from './notifications';
 import { refundRequestNo } from './request-numbers';
@@ -59,7 +60,7 @@ export async function refundRemainder(context: RefundContext): Promise<RefundVie
         payOutOrderNo: input.outOrderNo,
         outRequestNo: refund.outRequestNo,
         amountFen: refund.amountFen,
-        remark: `${input.title ?? 'Red packet'}: unclaimed remainder`,
+        remark: refundRemark(input.title),
         notifyUrl: input.notifyUrl,
       });
     } catch (error) {

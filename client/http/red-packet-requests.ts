@@ -2,6 +2,7 @@
 // and the rules between fields. Produces the workflow's input in integer fen.
 import { AmountError, MAX_AMOUNT_FEN, parseAmount } from '../../alipay/money';
 import type { ClaimRequest, FundingReference, RedPacketInput, SplitMode } from '../../workflows/messages';
+import { payeeLogonIdProblem, titleProblem } from '../input-rules';
 import { badRequest } from './errors';
 
 export interface CreateBody {
@@ -85,6 +86,8 @@ export function toPacketTerms(
   } else {
     expiry = { ttlMs: (body.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000 };
   }
+  const title = body.title === undefined ? undefined : titleProblem(body.title);
+  if (title) throw badRequest('title', title);
   return { totalFen, split, shares: body.shares, title: body.title, expiry };
 }
 
@@ -120,12 +123,39 @@ export function toClaimRequest(body: ClaimBody): ClaimRequest {
   if (body.payeeUserId === undefined && body.payeeLogonId === undefined) {
     throw badRequest('payeeUserId', 'or payeeLogonId is required');
   }
+  const logon = body.payeeLogonId === undefined ? undefined : payeeLogonIdProblem(body.payeeLogonId);
+  if (logon) throw badRequest('payeeLogonId', logon);
   return {
     claimId: body.claimId,
     payeeUserId: body.payeeUserId,
     payeeLogonId: body.payeeLogonId,
     amountFen: body.amount === undefined ? undefined : fen('amount', body.amount),
   };
+}
+
+/**
+ * The create's identity for idempotency: the request as it was understood (amount in fen, the
+ * split and lifetime defaults applied, an absolute expiry as an instant), so that `"1.0"` and
+ * `"1.00"`, or naming the default split, are the same request. The raw form comes second: packets
+ * created before this compare with it.
+ */
+export function createFingerprints(body: CreateBody, input: RedPacketInput): [string, string] {
+  const expiry =
+    body.expiresAt !== undefined
+      ? { expiresAt: input.expiresAt }
+      : { ttlSeconds: body.ttlSeconds ?? DEFAULT_TTL_SECONDS };
+  const understood = {
+    v: 2,
+    authNo: input.authNo,
+    outOrderNo: input.outOrderNo,
+    funding: input.funding,
+    totalFen: input.totalFen,
+    split: input.split,
+    shares: input.shares ?? null,
+    title: input.title ?? null,
+    ...expiry,
+  };
+  return [JSON.stringify(understood), fingerprint(body)];
 }
 
 /** The request's identity for idempotent creation: the same body gives the same fingerprint. */

@@ -10,7 +10,7 @@ import { RedPacketConflictError, RedPacketEndedError, type RedPacketClient } fro
 import { HttpError } from './errors';
 import type { Metrics } from './metrics';
 import {
-  fingerprint,
+  createFingerprints,
   toClaimRequest,
   toRedPacketInput,
   type ClaimBody,
@@ -53,7 +53,7 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
       try {
         const { workflowId, created, status } = await packets.createRedPacket(
           input,
-          fingerprint(request.body),
+          createFingerprints(request.body, input),
         );
         if (status === 'REJECTED') {
           const { rejection } = await packets.getState(input.authNo);

@@ -23,7 +23,8 @@ export const createBody = {
     split: { type: 'string', enum: ['fixed', 'random', 'claimant'] },
     ttlSeconds: { type: 'integer', minimum: 1, maximum: 30 * 24 * 3600 },
     expiresAt: { type: 'string', maxLength: 40 },
-    title: { type: 'string', minLength: 1, maxLength: 64 },
+    // Counted as Alipay counts, and checked for control characters, by input-rules.ts.
+    title: { type: 'string', minLength: 1, maxLength: 200 },
   },
 } as const;
 
@@ -34,7 +35,7 @@ export const claimBody = {
   properties: {
     claimId: { type: 'string', pattern: '^[0-9A-Za-z_.:-]{1,64}$' },
     payeeUserId: { type: 'string', pattern: '^2088[0-9]{12}$' },
-    payeeLogonId: { type: 'string', minLength: 1, maxLength: 100 },
+    payeeLogonId: { type: 'string', minLength: 1, maxLength: 200 },
     amount: AMOUNT,
   },
 } as const;

@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from '../../config/env';
+import { InvalidInputError } from '../input-rules';
 import { HttpError } from './errors';
 import { findDuplicateKey } from './strict-json';
 import type { Metrics } from './metrics';
@@ -111,7 +112,11 @@ export async function createServerBase(options: ServerBaseOptions): Promise<Fast
     });
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError, request, reply) => {
+    // The typed client's own input rules, reached through a route: the caller's request is at fault.
+    const cause: unknown = thrown;
+    const error: FastifyError | HttpError =
+      cause instanceof InvalidInputError ? new HttpError(400, cause.message, cause.field) : thrown;
     const status = error instanceof HttpError ? error.statusCode : (error.statusCode ?? 500);
     if (status >= 500) request.log.error(error);
     if (options.errorBody === 'alipay') return reply.code(status).type('text/plain').send('fail');
@@ -122,7 +127,7 @@ export async function createServerBase(options: ServerBaseOptions): Promise<Fast
     }
     const field = error instanceof HttpError ? error.field : fieldOf(error);
     const message =
-      error.validation && field
+      !(error instanceof HttpError) && error.validation && field
         ? `${field}: ${error.message.replace(/^(body|params)\/?\S* /, '')}`
         : error.message;
     return reply.code(status).send(field ? { error: message, field } : { error: message });

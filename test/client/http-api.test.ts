@@ -5,6 +5,8 @@ import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
 import { recordHistory } from '../helpers/history';
 import { eventually } from '../helpers/lifecycle-env';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
+import { fingerprint, toRedPacketInput } from '../../client/http/red-packet-requests';
+import { createRedPacketClient } from '../../client/red-packet-client';
 
 let temporal: DevServerHandles;
 let env: HttpEnv;
@@ -216,6 +218,61 @@ describe('service API input', () => {
       temporal.client.workflow.getHandle(`red-packet-${authNo}`),
     );
   }, 120_000);
+});
+
+describe('create requests as understood', () => {
+  it('"1.0" and "1.00", or the default split named, are the same create; another amount is a conflict', async () => {
+    const funded = await env.fund(100);
+    const body = { ...funded, amount: '1.0', ttlSeconds: 600 };
+    expect((await env.request('POST', '/red-packets', body)).status).toBe(201);
+    expect((await env.request('POST', '/red-packets', { ...body, amount: '1.00' })).status).toBe(200);
+    expect(
+      (await env.request('POST', '/red-packets', { ...body, amount: '1', split: 'claimant' })).status,
+    ).toBe(200);
+    const other = await env.request('POST', '/red-packets', { ...body, amount: '0.99' });
+    expect(other).toMatchObject({ status: 409, json: { field: 'authNo' } });
+  });
+
+  it('a packet created before (raw request as its memo) still answers the same request with 200', async () => {
+    const funded = await env.fund(100);
+    const body = { ...funded, amount: '1.00', split: 'claimant' as const, ttlSeconds: 600 };
+    const input = toRedPacketInput(body, new Date());
+    await createRedPacketClient(temporal.client, env.taskQueue).createRedPacket(input, fingerprint(body));
+    expect((await env.request('POST', '/red-packets', body)).status).toBe(200);
+  });
+
+  it('a title Alipay would refuse (64 emoji, control characters) is 400 naming title; so is a payee logon id with control characters', async () => {
+    const funded = await env.fund(100);
+    for (const title of ['🧧'.repeat(64), 'red\u0007packet', 'x'.repeat(80)]) {
+      const refused = await env.request('POST', '/red-packets', {
+        ...funded,
+        amount: '1.00',
+        ttlSeconds: 600,
+        title,
+      });
+      expect(refused, title).toMatchObject({ status: 400, json: { field: 'title' } });
+    }
+    const accepted = await env.request('POST', '/red-packets', {
+      ...funded,
+      amount: '1.00',
+      ttlSeconds: 600,
+      title: '🧧'.repeat(39),
+    });
+    expect(accepted.status).toBe(201);
+    const claim = await env.request('POST', `/red-packets/${funded.authNo}/claims`, {
+      claimId: 'ctl',
+      payeeLogonId: 'someone@example.com\n',
+      amount: '0.01',
+    });
+    expect(claim).toMatchObject({ status: 400, json: { field: 'payeeLogonId' } });
+    await expect(
+      createRedPacketClient(temporal.client, env.taskQueue).claim(funded.authNo, {
+        claimId: 'typed',
+        payeeLogonId: 'a\u0000b',
+        amountFen: 1,
+      }),
+    ).rejects.toMatchObject({ name: 'InvalidInputError', field: 'payeeLogonId' });
+  });
 });
 
 describe('reading a packet', () => {

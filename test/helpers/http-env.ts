@@ -42,6 +42,8 @@ export interface HttpEnv {
   /** The Alipay webhook listener. */
   webhookUrl: string;
   keysFile: string;
+  /** The worker's task queue (for typed clients of this env). */
+  taskQueue: string;
   /** The typed client of pay orders, on this env's task queue. */
   orders: OrderClient;
   /** A key with every scope, used by `request` unless told otherwise. */
@@ -148,6 +150,7 @@ export async function startHttpEnv(
     webhookUrl,
     keysFile: keys.keysFile,
     orders,
+    taskQueue,
     token: keys.token,
     logs,
     mint: keys.mint,

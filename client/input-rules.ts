@@ -1,7 +1,8 @@
 // The rules a packet's input and a claim must meet before anything is sent to Temporal, for the
 // typed client and the HTTP API alike (the API checks the same rules first, to name the field).
 import { MAX_AMOUNT_FEN } from '../alipay/money';
-import { ALIPAY_TEXT_LIMITS, MAX_TITLE_LENGTH, textProblem } from '../alipay/text';
+import { ALIPAY_TEXT_LIMITS, textProblem } from '../alipay/text';
+import { REFUND_REMARK_SUFFIX } from '../workflows/refund-remark';
 import { MAX_CLAIMS, type ClaimRequest, type RedPacketInput } from '../workflows/messages';
 import { MAX_AUTH_NO_LENGTH } from '../workflows/request-numbers';
 
@@ -15,6 +16,9 @@ export class InvalidInputError extends Error {
     super(`${field} ${problem}`);
   }
 }
+
+/** The title is the payouts' order_title and the start of the refund's remark: room for both. */
+export const MAX_TITLE_LENGTH = ALIPAY_TEXT_LIMITS.remark - REFUND_REMARK_SUFFIX.length;
 
 const AUTH_NO = new RegExp(`^[0-9A-Za-z]{1,${MAX_AUTH_NO_LENGTH}}$`);
 const ORDER_NO = /^[0-9A-Za-z_-]{1,64}$/;

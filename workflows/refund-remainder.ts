@@ -9,7 +9,7 @@ import {
   refusalMessage,
   sendRefund,
 } from './activity-proxies';
-import { refundRemark } from '../alipay/text';
+import { refundRemark } from './refund-remark';
 import type { RedPacketInput, RedPacketStatus, RefundView } from './messages';
 import type { Notifications } from './notifications';
 import { refundRequestNo } from './request-numbers';

@@ -50,12 +50,14 @@ export function parseCursor(cursor: string): Position {
 
 /** A result or state answer in either shape: packets begun before claim pages hold every claim. */
 export function normalizeState(state: RedPacketState | RedPacketStateV1): RedPacketState {
-  if ('claimPages' in state) return state;
+  // Results written before signals were recorded as ignored lack the list.
+  if ('claimPages' in state) return { ...state, ignoredSignals: state.ignoredSignals ?? [] };
   const claims: ClaimView[] = state.claims.map((claim, index) => ({ ...claim, seq: index + 1 }));
   return {
     ...state,
     claims,
     claimPages: 0,
+    ignoredSignals: [],
     claimCount: claims.length,
     paidFen: claims
       .filter((claim) => claim.status === 'PAID')

@@ -130,6 +130,14 @@ export interface RefundView {
   failure?: string;
 }
 
+/** A signal that arrived when it could do nothing (a retryRefund with no blocked refund). */
+export interface IgnoredSignal {
+  signal: string;
+  /** When it arrived (workflow time), ISO 8601. */
+  at: string;
+  reason: string;
+}
+
 export interface ClaimView {
   claimId: string;
   /** Order of acceptance. */
@@ -164,6 +172,7 @@ export interface RedPacketState {
   claimPages: number;
   refund: RefundView | null;
   ignoredNotifications: Array<{ notifyId: string; reason: string }>;
+  ignoredSignals: IgnoredSignal[];
   /** Set when the status is REJECTED. */
   rejection?: FundingRejection;
 }

@@ -46,8 +46,13 @@ export class Notifications {
     this.ignored.splice(0, this.ignored.length - IGNORED_KEPT);
   }
 
-  /** `refund` is the refund this packet has decided on, if any yet. */
-  receive(notification: FundNotification, refund: RefundView | null): void {
+  /**
+   * `refund` is the refund this packet has decided on, if any yet. With `outOrderNo` (the
+   * packet's pay), a refund confirmation must also name it, say `status` SUCCESS and
+   * `operation_type` REFUND; without, those fields are only checked when present (histories
+   * from before the check).
+   */
+  receive(notification: FundNotification, refund: RefundView | null, outOrderNo?: string): void {
     const { notifyId } = notification;
     if (this.seen.has(notifyId)) return;
     this.seen.add(notifyId);
@@ -60,6 +65,19 @@ export class Notifications {
     }
     if (notification.status !== undefined && notification.status !== 'SUCCESS') {
       return this.ignore(notifyId, `status ${notification.status}`);
+    }
+    if (outOrderNo !== undefined) {
+      if (notification.status === undefined) return this.ignore(notifyId, 'no status');
+      if (notification.operationType !== 'REFUND')
+        return this.ignore(
+          notifyId,
+          `operation_type ${notification.operationType ?? 'missing'} is not REFUND`,
+        );
+      if (notification.outOrderNo !== outOrderNo)
+        return this.ignore(
+          notifyId,
+          `out_order_no ${notification.outOrderNo ?? 'missing'} is not this packet's`,
+        );
     }
     const amountFen = notification.amount;
     if (amountFen === undefined) return this.ignore(notifyId, 'no amount');

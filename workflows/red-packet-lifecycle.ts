@@ -40,6 +40,7 @@ import {
   type ClaimOutcome,
   type ClaimRequest,
   type FundingRejection,
+  type IgnoredSignal,
   type PacketRefusalReason,
   type RedPacketInput,
   type RedPacketState,
@@ -54,6 +55,12 @@ import { checkFunding } from './verify-funding';
 
 /** Marks histories of the bounded ledger; older ones replay through legacy/lifecycle-v1.ts. */
 export const BOUNDED_LEDGER_PATCH = 'bounded-ledger';
+/** Refund notifications must name the packet's pay, say SUCCESS and REFUND (issue 15). */
+const NOTICE_FIELDS_PATCH = 'refund-notice-fields';
+/** retryRefund acts only while the refund is blocked; at any other time it is recorded, ignored. */
+const RETRY_ONLY_WHEN_BLOCKED_PATCH = 'retry-refund-only-when-blocked';
+/** Signals recorded as ignored, the latest kept. */
+const IGNORED_SIGNALS_KEPT = 20;
 
 /**
  * At most this many payouts in flight per packet: a burst of claims must not flood the workflow
@@ -89,6 +96,8 @@ export interface CarriedState {
   /** Expired or closed already: the next run goes straight to CLOSING. */
   closing: boolean;
   claimPages: number;
+  /** Absent in runs continued before signals were recorded as ignored. */
+  ignoredSignals?: IgnoredSignal[];
 }
 
 function isCarriedV1(carried: CarriedState | CarriedStateV1): carried is CarriedStateV1 {
@@ -117,6 +126,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
   let refund: RefundView | null = null;
   let closeRequested = carried?.closeRequested ?? false;
   let retryRequested = false;
+  const ignoredSignals: IgnoredSignal[] = [...(carried?.ignoredSignals ?? [])];
   /** Claim pages numbered so far, and those whose workflow has started (readable). */
   let claimPagesNumbered = carried?.claimPages ?? 0;
   let claimPages = claimPagesNumbered;
@@ -126,7 +136,16 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
   let progress = 0;
   let lastClaimAt = Number.NEGATIVE_INFINITY;
 
-  const parts = (): StateParts => ({ input, status, ledger, refund, notifications, claimPages, rejection });
+  const parts = (): StateParts => ({
+    input,
+    status,
+    ledger,
+    refund,
+    notifications,
+    claimPages,
+    rejection,
+    ignoredSignals,
+  });
   const show = (): void => describeForUi(parts());
   const setStatus = (next: RedPacketStatus, lasting: boolean): void => {
     status = next;
@@ -261,13 +280,26 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
     }),
   );
   setHandler(alipayNotifySignal, (notification) => {
-    notifications.receive(notification, refund);
+    const outOrderNo = patched(NOTICE_FIELDS_PATCH) ? input.outOrderNo : undefined;
+    notifications.receive(notification, refund, outOrderNo);
     // Alipay refunded the balance itself: the packet is closed at Alipay, so close here too.
     if (notifications.timeoutRefund) closeRequested = true;
     show();
   });
   setHandler(closeNowSignal, () => void (closeRequested = true));
-  setHandler(retryRefundSignal, () => void (retryRequested = true));
+  setHandler(retryRefundSignal, () => {
+    if (status === 'REFUND_BLOCKED' || !patched(RETRY_ONLY_WHEN_BLOCKED_PATCH)) {
+      retryRequested = true;
+      return;
+    }
+    ignoredSignals.push({
+      signal: 'retryRefund',
+      at: new Date().toISOString(),
+      reason: `the packet is ${status}, not REFUND_BLOCKED`,
+    });
+    ignoredSignals.splice(0, ignoredSignals.length - IGNORED_SIGNALS_KEPT);
+    show();
+  });
   setHandler(stateQuery, (page) => toState(parts(), page));
   setHandler(
     fundingSettledUpdate,
@@ -311,6 +343,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
       closeRequested,
       closing,
       claimPages: claimPagesNumbered,
+      ignoredSignals,
     });
   };
 

@@ -4,6 +4,7 @@ import type { Ledger } from './ledger';
 import {
   MAX_STATE_CLAIMS,
   type FundingRejection,
+  type IgnoredSignal,
   type RedPacketInput,
   type RedPacketState,
   type RedPacketStatus,
@@ -20,6 +21,7 @@ export interface StateParts {
   notifications: Notifications;
   claimPages: number;
   rejection?: FundingRejection;
+  ignoredSignals: readonly IgnoredSignal[];
 }
 
 export function toState(parts: StateParts, page: StatePage = {}): RedPacketState {
@@ -42,6 +44,7 @@ export function toState(parts: StateParts, page: StatePage = {}): RedPacketState
     claimPages: parts.claimPages,
     refund,
     ignoredNotifications: [...parts.notifications.ignoredNotifications()],
+    ignoredSignals: [...parts.ignoredSignals],
     ...(parts.rejection ? { rejection: parts.rejection } : {}),
   };
 }
@@ -75,5 +78,6 @@ export function describeForUi(parts: StateParts): void {
     lines.push(`Rejected, ${parts.rejection.reason}: ${parts.rejection.detail}. No money moved.`);
   const ignored = parts.notifications.ignoredNotifications().length;
   if (ignored > 0) lines.push(`Ignored notifications: ${ignored}`);
+  if (parts.ignoredSignals.length > 0) lines.push(`Ignored signals: ${parts.ignoredSignals.length}`);
   setCurrentDetails(lines.join('\n'));
 }

@@ -32,6 +32,7 @@ export function stateResponse(state: PacketReading) {
         }
       : null,
     ignoredNotifications: state.ignoredNotifications,
+    ignoredSignals: state.ignoredSignals,
     ...(state.rejection ? { rejection: state.rejection } : {}),
   };
 }

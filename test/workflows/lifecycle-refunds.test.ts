@@ -99,13 +99,14 @@ describe('refund notifications', () => {
 
   it('records and ignores a notification with the wrong amount or out_request_no', async () => {
     env.sandbox.faults.set({ notify: { dropRate: 1 } });
-    const { authNo } = await openPacketWithClaim({ refundNotifyWaitMs: 120_000 });
+    const { authNo, input } = await openPacketWithClaim({ refundNotifyWaitMs: 120_000 });
     await env.packets.closeNow(authNo);
     await eventually(
       () => env.packets.getState(authNo),
       (state) => state.refund?.status === 'SENT',
     );
     const ours = refundRequestNo(authNo);
+    const complete = { operation_type: 'REFUND', out_order_no: input.outOrderNo };
     expect(
       await postNotification({
         notify_id: 'wrong-amount',
@@ -113,6 +114,7 @@ describe('refund notifications', () => {
         out_request_no: ours,
         amount: '7.01',
         status: 'SUCCESS',
+        ...complete,
       }),
     ).toBe('success');
     expect(
@@ -122,6 +124,7 @@ describe('refund notifications', () => {
         out_request_no: 'SOMEONE-ELSE',
         amount: '7.00',
         status: 'SUCCESS',
+        ...complete,
       }),
     ).toBe('success');
     const waiting = await env.packets.getState(authNo);
@@ -130,18 +133,39 @@ describe('refund notifications', () => {
       'wrong-amount',
       'wrong-number',
     ]);
-    expect(
-      await postNotification({
-        notify_id: 'right',
-        auth_no: authNo,
-        out_request_no: ours,
-        amount: formatFen(700),
-        status: 'SUCCESS',
-      }),
-    ).toBe('success');
+    // Right number and amount, but a field missing or not this packet's: recorded, ignored.
+    const right = {
+      auth_no: authNo,
+      out_request_no: ours,
+      amount: formatFen(700),
+      status: 'SUCCESS',
+      ...complete,
+    };
+    const { status: _status, ...noStatus } = right;
+    const { operation_type: _type, ...noType } = right;
+    for (const [notifyId, fields] of [
+      ['no-status', noStatus],
+      ['no-operation-type', noType],
+      ['pay-not-refund', { ...right, operation_type: 'DISBURSE' }],
+      ['other-order', { ...right, out_order_no: 'SOMEONE-ELSES-ORDER' }],
+    ] as const) {
+      expect(await postNotification({ notify_id: notifyId, ...fields })).toBe('success');
+    }
+    const still = await env.packets.getState(authNo);
+    expect(still.status).toBe('AWAITING_REFUND_NOTIFY');
+    expect(still.ignoredNotifications.map((notice) => [notice.notifyId, notice.reason])).toEqual([
+      ['wrong-amount', expect.stringContaining('amount')],
+      ['wrong-number', expect.stringContaining('out_request_no')],
+      ['no-status', 'no status'],
+      ['no-operation-type', expect.stringContaining('operation_type')],
+      ['pay-not-refund', expect.stringContaining('operation_type DISBURSE')],
+      ['other-order', expect.stringContaining('out_order_no')],
+    ]);
+    expect(await postNotification({ notify_id: 'right', ...right })).toBe('success');
     const final = await result(authNo);
     expect(final.refund).toMatchObject({ status: 'SUCCESS', amountFen: 700 });
     expectConserved(final, env.sandbox);
+    await recordHistory('bounded-refund-notice-fields-checked', env.packets.handle(authNo));
   });
 
   it('accepts Alipay’s automatic timeout refund as the refund of the remainder', async () => {
@@ -255,6 +279,37 @@ describe('Alipay failures', () => {
         .operations.filter((operation) => operation.operationType === 'REFUND'),
     ).toHaveLength(1);
     expectConserved(final, env.sandbox);
+  });
+
+  it('a retryRefund sent while nothing is blocked is recorded and ignored, and spends no later retry', async () => {
+    env.sandbox.faults.set({ methods: { [REFUND]: { refuseRate: 1, refuseSubCode: 'REFUND_NOT_ALLOWED' } } });
+    const { authNo } = await openPacketWithClaim();
+    await env.packets.retryRefund(authNo); // too early: the packet is OPEN
+    const open = await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.ignoredSignals.length === 1,
+    );
+    expect(open.ignoredSignals).toMatchObject([
+      { signal: 'retryRefund', reason: expect.stringContaining('OPEN') },
+    ]);
+    await env.packets.closeNow(authNo);
+    await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.status === 'REFUND_BLOCKED',
+    );
+    // Blocked after exactly one refund attempt: the early signal did not trigger a second.
+    const scheduled = (await env.packets.handle(authNo).fetchHistory()).events?.filter(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'refundRemainder',
+    );
+    expect(scheduled).toHaveLength(1);
+    expect(requestsFor(REFUND, authNo)).toHaveLength(1);
+    env.sandbox.faults.set({});
+    await env.packets.retryRefund(authNo);
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ status: 'SUCCESS', amountFen: 700 });
+    expect(final.ignoredSignals).toHaveLength(1);
+    expectConserved(final, env.sandbox);
+    await recordHistory('bounded-early-retry-refund-ignored', env.packets.handle(authNo));
   });
 
   it('a permanently refused refund shows REFUND_BLOCKED until an operator retries', async () => {

@@ -11,7 +11,13 @@ import {
   type StartedPayment,
   type StartPaymentInput,
 } from './pay-order';
-import { verifyFunding, type FundingVerdict, type VerifyFundingInput } from './verify-funding';
+import {
+  refundedFromPay,
+  verifyFunding,
+  type FundingVerdict,
+  type PayReference,
+  type VerifyFundingInput,
+} from './verify-funding';
 
 export interface ActivityConfig {
   /** Where Alipay sends refund notifications unless a packet names its own. */
@@ -108,6 +114,11 @@ export function createActivities(gateway: AlipayTransport, config: ActivityConfi
     /** Whether Alipay shows the pay a new packet rests on (see verify-funding.ts). */
     verifyFunding(input: VerifyFundingInput): Promise<FundingVerdict> {
       return verifyFunding(gateway, input);
+    },
+
+    /** How much Alipay has refunded from the packet's pay (see verify-funding.ts). */
+    refundedFromPay(input: PayReference): Promise<number> {
+      return refundedFromPay(gateway, input);
     },
 
     /** The operation's status at Alipay, or null when Alipay has no such operation. */

@@ -18,7 +18,10 @@ export interface VerifyFundingInput {
 export type FundingVerdict =
   { verified: true; operationId: string } | ({ verified: false } & FundingRejection);
 
-function queryFor(input: VerifyFundingInput): OperationQuery {
+/** The pay a packet rests on, to ask Alipay about it again. */
+export type PayReference = Pick<VerifyFundingInput, 'authNo' | 'outOrderNo' | 'funding'>;
+
+function queryFor(input: PayReference): OperationQuery {
   return 'payOperationId' in input.funding
     ? { authNo: input.authNo, operationId: input.funding.payOperationId }
     : { outOrderNo: input.outOrderNo, outRequestNo: input.funding.payOutRequestNo };
@@ -74,4 +77,14 @@ export async function verifyFunding(
     throw error;
   }
   return judgeFunding(input, pay);
+}
+
+/**
+ * How much Alipay has refunded from the packet's pay so far (its total_pay_refund_amount): the
+ * proof of what an automatic refund returned when its notification never came. Throws while
+ * Alipay cannot be asked.
+ */
+export async function refundedFromPay(gateway: AlipayTransport, input: PayReference): Promise<number> {
+  const pay = await queryOperation(gateway, queryFor(input));
+  return pay.totalPayRefundAmount ?? 0;
 }

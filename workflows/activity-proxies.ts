@@ -14,15 +14,16 @@ export const { disburseClaim, refundRemainder: sendRefund } = proxyActivities<Re
   },
 });
 
-export const { queryOperation, findPayment, startPayment } = proxyActivities<RedPacketActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 10,
-  },
-});
+export const { queryOperation, findPayment, startPayment, refundedFromPay } =
+  proxyActivities<RedPacketActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 10,
+    },
+  });
 
 /**
  * Checking a new packet's funding: retried about two minutes (8 attempts, backoff to 30 s), then

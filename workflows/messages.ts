@@ -128,6 +128,12 @@ export interface RefundView {
   /** `ALIPAY_TIMEOUT` when Alipay refunded the balance itself at its expiry. */
   source: 'MERCHANT' | 'ALIPAY_TIMEOUT';
   failure?: string;
+  /**
+   * Set when blocked because Alipay's books and ours disagree: Alipay closed the packet and
+   * shows `alipayRefundedFen` refunded (null: it could not be asked), our remainder is `amountFen`.
+   */
+  reason?: 'UNRECONCILED';
+  alipayRefundedFen?: number | null;
 }
 
 /** A signal that arrived when it could do nothing (a retryRefund with no blocked refund). */

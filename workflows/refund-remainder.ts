@@ -1,11 +1,12 @@
 // Refunds the unclaimed remainder and waits until Alipay confirms it: by notification, or, when
 // none comes within the wait, by operation query (waiting longer each time). A permanent refusal
 // parks the packet in REFUND_BLOCKED until an operator signals a retry.
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import {
   closedByAlipay,
   failureMessage,
   queryOperation,
+  refundedFromPay,
   refusalMessage,
   sendRefund,
 } from './activity-proxies';
@@ -24,6 +25,12 @@ export interface RefundContext {
   /** Resolves when an operator asks for a retry (or a notification settles the refund). */
   waitForOperator(refund: RefundView): Promise<void>;
 }
+
+/**
+ * ORDER_ALREADY_CLOSED completes the refund only with proof of what Alipay refunded: before this
+ * patch it was taken as Alipay's timeout refund of exactly our remainder.
+ */
+const CLOSED_REFUND_PROOF_PATCH = 'closed-refund-needs-proof';
 
 const DEFAULT_NOTIFY_WAIT_MS = 10 * 60_000;
 /** Alipay retries notifications for about 25 hours; asking every 6 hours at most is plenty. */
@@ -54,6 +61,7 @@ export async function refundRemainder(context: RefundContext): Promise<RefundVie
     }
     context.setStatus('REFUNDING', false);
     let failure: string | undefined;
+    let unreconciled: Pick<RefundView, 'reason' | 'alipayRefundedFen'> = {};
     try {
       await sendRefund({
         authNo: input.authNo,
@@ -64,13 +72,25 @@ export async function refundRemainder(context: RefundContext): Promise<RefundVie
         notifyUrl: input.notifyUrl,
       });
     } catch (error) {
-      if (closedByAlipay(error)) {
-        // Every payout has settled, so the balance Alipay refunded at its expiry is our remainder;
-        // its notification may come later or never (it is acknowledged after completion too).
+      if (closedByAlipay(error) && !patched(CLOSED_REFUND_PROOF_PATCH)) {
         update({ status: 'SUCCESS', source: 'ALIPAY_TIMEOUT', failure: undefined });
         return refund;
       }
+      if (closedByAlipay(error)) {
+        // Alipay refunded the balance itself: believed only when its figure is our remainder.
+        const alipayRefundedFen = await refundedByAlipay(context);
+        if (alipayRefundedFen === refund.amountFen) {
+          update({ status: 'SUCCESS', source: 'ALIPAY_TIMEOUT', failure: undefined });
+          return refund;
+        }
+        unreconciled = { reason: 'UNRECONCILED', alipayRefundedFen };
+      }
       failure = refusalMessage(error);
+      if (unreconciled.reason)
+        failure =
+          unreconciled.alipayRefundedFen === null
+            ? 'Alipay closed the packet (ORDER_ALREADY_CLOSED) and could not be asked what it refunded'
+            : `Alipay closed the packet and shows ${unreconciled.alipayRefundedFen} fen refunded; our remainder is ${refund.amountFen} fen`;
       // Retries ran out on a transient failure: the refund may or may not exist; the query decides.
       if (!failure) update({ failure: failureMessage(error) });
     }
@@ -85,9 +105,34 @@ export async function refundRemainder(context: RefundContext): Promise<RefundVie
       if (confirmation.next === 'resend') continue;
       failure = `refund ${refund.outRequestNo} was closed by Alipay`;
     }
-    update({ status: 'BLOCKED', failure });
+    update({
+      status: 'BLOCKED',
+      failure,
+      reason: unreconciled.reason,
+      alipayRefundedFen: unreconciled.alipayRefundedFen,
+    });
     context.setStatus('REFUND_BLOCKED', true);
     await context.waitForOperator(refund);
+    update({ reason: undefined, alipayRefundedFen: undefined });
+  }
+}
+
+/**
+ * What Alipay shows refunded from the packet's pay (its total_pay_refund_amount), or, when it
+ * cannot be asked, what its timeout-refund notification said; null when neither is known.
+ */
+async function refundedByAlipay(context: RefundContext): Promise<number | null> {
+  const { input, notifications } = context;
+  const noticed = notifications.timeoutRefund?.amountFen ?? null;
+  if (!input.funding) return noticed;
+  try {
+    return await refundedFromPay({
+      authNo: input.authNo,
+      outOrderNo: input.outOrderNo,
+      funding: input.funding,
+    });
+  } catch {
+    return noticed;
   }
 }
 

@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { temporal as proto } from '@temporalio/proto';
 import { formatFen } from '../../alipay/money';
+import { disburse } from '../../alipay/methods';
 import { buildSignContent, signRsa2 } from '../../alipay/sign';
 import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
 import { eventually, startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
@@ -196,7 +197,56 @@ describe('refund notifications', () => {
     expect(refunds).toHaveLength(1);
     expect(refunds[0]?.outcome).toContain('ORDER_ALREADY_CLOSED');
     expectConserved(final, env.sandbox);
-    await recordHistory('bounded-refund-finds-packet-closed', env.packets.handle(authNo));
+    await recordHistory('bounded-refund-closed-proven-by-query', env.packets.handle(authNo));
+  });
+
+  it('ORDER_ALREADY_CLOSED with Alipay refunding another figure than our remainder blocks as UNRECONCILED, both figures shown', async () => {
+    env.sandbox.faults.set({ notify: { dropRate: 1 } });
+    const { authNo } = await openPacketWithClaim(); // 10.00 funded, 3.00 paid: our remainder 7.00
+    // 1.00 leaves the packet behind our back, then Alipay refunds the 6.00 left at its expiry.
+    await disburse(env.gateway, {
+      outOrderNo: `ELSEWHERE${authNo}`,
+      deductAuthNo: authNo,
+      outRequestNo: `ELSEWHERE${authNo}`,
+      orderTitle: 'paid by someone else',
+      amount: 100,
+      payeeUserId: '2088000000000099',
+    });
+    const expired = await fetch(`${env.sandbox.url}/sandbox/packets/${authNo}/expire`, { method: 'POST' });
+    expect(((await expired.json()) as { refunded: string }).refunded).toBe('6.00');
+    await env.packets.closeNow(authNo);
+    const blocked = await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.status === 'REFUND_BLOCKED',
+    );
+    expect(blocked.status).toBe('REFUND_BLOCKED');
+    expect(blocked.refund).toMatchObject({
+      status: 'BLOCKED',
+      reason: 'UNRECONCILED',
+      amountFen: 700,
+      alipayRefundedFen: 600,
+      failure: expect.stringContaining('600 fen refunded; our remainder is 700 fen'),
+    });
+    expect(blocked.refundedFen).toBe(0); // nothing booked that Alipay did not show for our figure
+    // An operator's retry meets the same closed packet and the same figures: still blocked.
+    await env.packets.retryRefund(authNo);
+    await eventually(
+      () =>
+        requestsFor(REFUND, authNo).length === 2 ? env.packets.getState(authNo) : Promise.resolve(undefined),
+      (state) => state?.status === 'REFUND_BLOCKED',
+    );
+    expect((await env.packets.getState(authNo)).refund).toMatchObject({
+      reason: 'UNRECONCILED',
+      alipayRefundedFen: 600,
+    });
+    expect(env.sandbox.ledger.packet(authNo)).toMatchObject({
+      funded: 1000,
+      disbursed: 400,
+      refunded: 600,
+      balance: 0,
+    });
+    await recordHistory('bounded-refund-closed-unreconciled', env.packets.handle(authNo));
+    await env.packets.handle(authNo).terminate('test done: an operator would reconcile by hand');
   });
 
   it('completes by operation query when no notification ever arrives', async () => {

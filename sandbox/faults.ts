@@ -9,6 +9,9 @@ export interface MethodFaults {
   latencyMs?: number;
   /** Never answer and never apply: the client times out. */
   hangRate?: number;
+  /** Never answer, but apply the request `lateApplyMs` later (default 5 s): it lands late. */
+  lateApplyRate?: number;
+  lateApplyMs?: number;
   /** Never answer and never apply requests paying one of these payees (user or logon ids). */
   hangPayees?: string[];
   /** Apply the request, then never answer: the response is lost. */
@@ -38,6 +41,7 @@ const RATE_KEYS = [
   'hangRate',
   'lostResponseRate',
   'refuseRate',
+  'lateApplyRate',
   'dropRate',
   'duplicateRate',
   'earlyRate',
@@ -67,7 +71,7 @@ function checkNumbers(where: string, values: object): void {
     }
     if (RATE_KEYS.includes(key) && value > 1)
       throw new FaultConfigError(`${where}.${key} must be between 0 and 1`);
-    if (!RATE_KEYS.includes(key) && key !== 'latencyMs')
+    if (!RATE_KEYS.includes(key) && key !== 'latencyMs' && key !== 'lateApplyMs')
       throw new FaultConfigError(`${where}.${key} is not a fault`);
   }
 }

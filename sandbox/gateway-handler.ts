@@ -112,7 +112,7 @@ function operationFields(operation: Operation): Record<string, string> {
 }
 
 export class SandboxGateway {
-  private readonly expiryTimers = new Set<NodeJS.Timeout>();
+  private readonly pendingTimers = new Set<NodeJS.Timeout>();
   readonly requests = new RequestLog();
 
   constructor(private readonly deps: SandboxGatewayDeps) {}
@@ -144,6 +144,19 @@ export class SandboxGateway {
     if (this.deps.faults.roll(faults.hangRate)) return { kind: 'hang' };
     const payee = biz.payee_user_id ?? biz.payee_logon_id;
     if (typeof payee === 'string' && faults.hangPayees?.includes(payee)) return { kind: 'hang' };
+    if (this.deps.faults.roll(faults.lateApplyRate)) {
+      const timer = setTimeout(() => {
+        this.pendingTimers.delete(timer);
+        try {
+          // Applied as it would have been; a second copy of one request is refused as Alipay would.
+          for (const notify of this.apply(method, biz, params).notifications) void notify();
+        } catch {
+          // Refused when it lands (a repeat, no balance left): as lost as its answer.
+        }
+      }, faults.lateApplyMs ?? 5000);
+      this.pendingTimers.add(timer);
+      return { kind: 'hang' };
+    }
     if (this.deps.faults.roll(faults.unavailableRate)) {
       return this.answer(failure(nodeName, '20000', 'isp.unknow-error', '服务暂不可用', signer));
     }
@@ -351,11 +364,11 @@ export class SandboxGateway {
 
   private scheduleExpiry(packet: Packet, lifetimeMs: number): void {
     const timer = setTimeout(() => {
-      this.expiryTimers.delete(timer);
+      this.pendingTimers.delete(timer);
       this.expire(packet.authNo);
     }, lifetimeMs * this.deps.timeScale);
     timer.unref();
-    this.expiryTimers.add(timer);
+    this.pendingTimers.add(timer);
   }
 
   /** Alipay's automatic refund at expiry, reported to the pay call's notify_url. */
@@ -385,7 +398,7 @@ export class SandboxGateway {
   }
 
   stop(): void {
-    for (const timer of this.expiryTimers) clearTimeout(timer);
-    this.expiryTimers.clear();
+    for (const timer of this.pendingTimers) clearTimeout(timer);
+    this.pendingTimers.clear();
   }
 }

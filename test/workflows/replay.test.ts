@@ -27,7 +27,7 @@ function markedBounded(file: string): boolean {
 
 describe('replay of recorded histories', () => {
   it('has recorded histories to replay, from before and after the bounded ledger', () => {
-    expect(files.length).toBeGreaterThanOrEqual(39);
+    expect(files.length).toBeGreaterThanOrEqual(40);
     const lifecycles = files.filter((file) => !file.startsWith('order-'));
     // Fresh runs of the bounded ledger carry its patch marker; continued runs start from carried state.
     expect(

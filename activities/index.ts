@@ -3,7 +3,13 @@
 import { Context } from '@temporalio/activity';
 import type { AlipayTransport } from '../alipay/gateway';
 import { disburse, refund } from '../alipay/methods';
-import { findOperation, settleOperation } from './settle-operation';
+import {
+  findOperation,
+  mismatch,
+  settleOperation,
+  unreconciled,
+  type ExpectedOperation,
+} from './settle-operation';
 import {
   findPayment,
   startPayment,
@@ -74,6 +80,12 @@ export function createActivities(gateway: AlipayTransport, config: ActivityConfi
             payeeLogonId: input.payeeLogonId,
           }),
         Context.current().info.attempt,
+        {
+          operationType: 'DISBURSE',
+          amountFen: input.amountFen,
+          payeeUserId: input.payeeUserId,
+          payeeLogonId: input.payeeLogonId,
+        },
       );
       return { operationId: operation.operationId, amountFen: operation.amount, status: operation.status };
     },
@@ -97,6 +109,7 @@ export function createActivities(gateway: AlipayTransport, config: ActivityConfi
             { notifyUrl },
           ),
         Context.current().info.attempt,
+        { operationType: 'REFUND', amountFen: input.amountFen },
       );
       return { operationId: operation.operationId, amountFen: operation.amount, status: operation.status };
     },
@@ -121,9 +134,16 @@ export function createActivities(gateway: AlipayTransport, config: ActivityConfi
       return refundedFromPay(gateway, input);
     },
 
-    /** The operation's status at Alipay, or null when Alipay has no such operation. */
-    async queryOperation(input: QueryOperationInput): Promise<OperationResult | null> {
+    /**
+     * The operation's status at Alipay, or null when Alipay has no such operation. With
+     * `expected`, an operation that is not the one asked for is a non-retryable UNRECONCILED failure.
+     */
+    async queryOperation(
+      input: QueryOperationInput & { expected?: ExpectedOperation },
+    ): Promise<OperationResult | null> {
       const operation = await findOperation(gateway, input);
+      const why = operation && input.expected ? mismatch(operation, input.expected) : undefined;
+      if (why) throw unreconciled(input, why);
       return operation
         ? { operationId: operation.operationId, amountFen: operation.amount, status: operation.status }
         : null;

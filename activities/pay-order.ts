@@ -70,6 +70,7 @@ export async function startPayment(
             { notifyUrl },
           ),
         attempt,
+        { operationType: 'PAY', amountFen: input.totalFen },
       );
       return { paid: { authNo: operation.authNo, operationId: operation.operationId } };
     }

@@ -1,9 +1,10 @@
 // The one rule for money-moving calls: send with fixed request numbers; a transient failure is
 // retried (by Temporal) with the same numbers; once the outcome may be unknown, ask Alipay
 // (operation query) before anything else, never send new numbers.
+import { ApplicationFailure } from '@temporalio/activity';
 import { AlipayError } from '../alipay/errors';
 import type { AlipayTransport } from '../alipay/gateway';
-import { queryOperation, type FundOperation } from '../alipay/methods';
+import { queryOperation, type QueriedOperation } from '../alipay/methods';
 import { FAILURE_TYPES } from '../workflows/failure-types';
 import { closed, isNotFound, isPacketClosed, pending, refused } from './failures';
 
@@ -12,11 +13,39 @@ export interface OperationKey {
   outRequestNo: string;
 }
 
+/** What our request asked for: an operation found under its number is adopted only if it matches. */
+export interface ExpectedOperation {
+  operationType: 'PAY' | 'DISBURSE' | 'REFUND';
+  amountFen: number;
+  payeeUserId?: string;
+  payeeLogonId?: string;
+}
+
+/** Why the found operation is not the one we asked for, or undefined when it is. */
+export function mismatch(found: QueriedOperation, expected: ExpectedOperation): string | undefined {
+  const differences: string[] = [];
+  if (found.operationType !== undefined && found.operationType !== expected.operationType)
+    differences.push(`a ${found.operationType}, not a ${expected.operationType}`);
+  if (found.amount !== expected.amountFen) differences.push(`${found.amount} fen, not ${expected.amountFen}`);
+  const payee = found.payeeUserId ?? found.payeeLogonId;
+  const ours = expected.payeeUserId ?? expected.payeeLogonId;
+  if (ours !== undefined && payee !== undefined && payee !== ours) differences.push('to another payee');
+  return differences.length > 0 ? differences.join(', ') : undefined;
+}
+
+export function unreconciled(key: OperationKey, why: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FAILURE_TYPES.unreconciled,
+    message: `UNRECONCILED: Alipay's operation under ${key.outRequestNo} is ${why}; never adopted`,
+    nonRetryable: true,
+  });
+}
+
 /** The operation as Alipay knows it, or undefined when Alipay has no such operation. */
 export async function findOperation(
   gateway: AlipayTransport,
   key: OperationKey,
-): Promise<FundOperation | undefined> {
+): Promise<QueriedOperation | undefined> {
   try {
     return await queryOperation(gateway, key);
   } catch (error) {
@@ -25,7 +54,7 @@ export async function findOperation(
   }
 }
 
-function settled(operation: FundOperation, what: string): FundOperation {
+function settled(operation: QueriedOperation, what: string): QueriedOperation {
   if (operation.status === 'INIT') throw pending(`${what} ${operation.outRequestNo} is still INIT at Alipay`);
   if (operation.status === 'CLOSED') throw closed(`${what} ${operation.outRequestNo} was CLOSED by Alipay`);
   return operation;
@@ -40,12 +69,18 @@ export async function settleOperation(
   gateway: AlipayTransport,
   key: OperationKey,
   what: string,
-  send: () => Promise<FundOperation>,
+  send: () => Promise<QueriedOperation>,
   attempt: number,
-): Promise<FundOperation> {
+  expected: ExpectedOperation,
+): Promise<QueriedOperation> {
+  const adopt = (found: QueriedOperation): QueriedOperation => {
+    const why = mismatch(found, expected);
+    if (why) throw unreconciled(key, why);
+    return settled(found, what);
+  };
   if (attempt > 1) {
     const earlier = await findOperation(gateway, key);
-    if (earlier) return settled(earlier, what);
+    if (earlier) return adopt(earlier);
   }
   try {
     return settled(await send(), what);
@@ -53,7 +88,7 @@ export async function settleOperation(
     if (!(error instanceof AlipayError)) throw error;
     if (error.kind === 'ambiguous') {
       const found = await findOperation(gateway, key);
-      if (found) return settled(found, what);
+      if (found) return adopt(found);
       throw pending(
         `${what} ${key.outRequestNo}: outcome unknown (${error.message}); Alipay has no record yet`,
       );
@@ -61,7 +96,7 @@ export async function settleOperation(
     if (error.kind === 'permanent' && isPacketClosed(error)) {
       // Our own request, applied on an earlier try, may be what closed the packet (its last fen).
       const found = await findOperation(gateway, key);
-      if (found) return settled(found, what);
+      if (found) return adopt(found);
       throw refused(error, FAILURE_TYPES.closedByAlipay);
     }
     if (error.kind === 'permanent') throw refused(error);

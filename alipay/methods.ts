@@ -33,6 +33,8 @@ export interface QueriedOperation extends FundOperation {
   orderTitle?: string;
   remark?: string;
   totalPayRefundAmount?: Fen;
+  payeeUserId?: string;
+  payeeLogonId?: string;
 }
 
 export interface PayRequest {
@@ -260,5 +262,7 @@ export async function queryOperation(
     orderTitle: optionalField(node, 'order_title'),
     remark: optionalField(node, 'remark'),
     totalPayRefundAmount: total === undefined ? undefined : parseAmount(total),
+    payeeUserId: optionalField(node, 'payee_user_id'),
+    payeeLogonId: optionalField(node, 'payee_logon_id'),
   };
 }

@@ -9,4 +9,9 @@ export const FAILURE_TYPES = {
    * closed it itself, which with money left means its own timeout refund of the balance.
    */
   closedByAlipay: 'AlipayClosedPacket',
+  /**
+   * Alipay has an operation under our request number that is not ours (another type, amount or
+   * payee): never adopted. Nothing of ours was applied under that number.
+   */
+  unreconciled: 'Unreconciled',
 } as const;

@@ -1,7 +1,7 @@
 // Faults on demand: each one does what it says, and money is conserved through all of them.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/activity';
-import { settleOperation } from '../../activities/settle-operation';
+import { settleOperation, type ExpectedOperation } from '../../activities/settle-operation';
 import { agreementPay, disburse, queryOperation, refund, type FundOperation } from '../../alipay/methods';
 import type { AlipayGateway } from '../../alipay/gateway';
 import type { RunningSandbox } from '../../sandbox/server';
@@ -194,10 +194,11 @@ describe('a randomised run with faults on', () => {
     async function settle(
       send: () => Promise<FundOperation>,
       locate: { outOrderNo: string; outRequestNo: string },
+      expected: ExpectedOperation,
     ) {
       for (let attempt = 1; attempt <= 50; attempt++) {
         try {
-          return await settleOperation(gateway, locate, 'operation', send, attempt);
+          return await settleOperation(gateway, locate, 'operation', send, attempt, expected);
         } catch (error) {
           if (error instanceof ApplicationFailure && error.nonRetryable) throw error.cause;
         }
@@ -217,7 +218,10 @@ describe('a randomised run with faults on', () => {
         amount: total,
         payerUserId: '2088000000000001',
       };
-      const pay = await settle(() => agreementPay(gateway, request), request);
+      const pay = await settle(() => agreementPay(gateway, request), request, {
+        operationType: 'PAY',
+        amountFen: total,
+      });
       packets.push({ authNo: pay.authNo, outOrderNo, total, paidOut: 0 });
     }
 
@@ -228,7 +232,11 @@ describe('a randomised run with faults on', () => {
       const amount = 1 + Math.floor(random() * 150);
       const request = disburseRequest(packet.authNo, `r${i}`, amount);
       try {
-        const result = await settle(() => disburse(gateway, request), request);
+        const result = await settle(() => disburse(gateway, request), request, {
+          operationType: 'DISBURSE',
+          amountFen: amount,
+          payeeUserId: request.payeeUserId,
+        });
         packet.paidOut += result.amount;
         operations += 1;
       } catch (error) {
@@ -250,6 +258,7 @@ describe('a randomised run with faults on', () => {
             { notifyUrl: receiver.url },
           ),
         request,
+        { operationType: 'REFUND', amountFen: balance },
       );
     }
     sandbox.faults.set({});

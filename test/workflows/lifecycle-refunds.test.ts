@@ -385,3 +385,46 @@ describe('Alipay failures', () => {
     await recordHistory('bounded-refund-blocked-then-retried', env.packets.handle(authNo));
   });
 });
+
+describe('operations found at Alipay', () => {
+  it('another payout already under our request number is never adopted: the claim is not marked PAID', async () => {
+    const { authNo } = await env.fundAndStart({ totalFen: 1000, split: 'claimant', ttlMs: 60_000 });
+    // Someone else's 1.00 under the numbers our first claim will use (RP<auth_no>D1), as a second
+    // lifecycle of this auth_no would meet the first one's.
+    const ours = `RP${authNo}D1`;
+    await disburse(env.gateway, {
+      outOrderNo: ours,
+      deductAuthNo: authNo,
+      outRequestNo: ours,
+      orderTitle: 'another lifecycle',
+      amount: 100,
+      payeeUserId: '2088000000000099',
+    });
+    expect(await env.packets.claim(authNo, { claimId: 'mine', ...payee(1), amountFen: 250 })).toMatchObject({
+      accepted: true,
+    });
+    const settled = await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.claims[0]?.status !== 'PENDING',
+    );
+    expect(settled.claims[0]).toMatchObject({
+      claimId: 'mine',
+      status: 'FAILED',
+      failure: expect.stringContaining('UNRECONCILED'),
+    });
+    expect(settled.paidFen).toBe(0);
+    // Our books say 10.00 remain, Alipay's 9.00: the refund is refused and the packet waits,
+    // visibly, for an operator, instead of booking what Alipay did not do.
+    await env.packets.closeNow(authNo);
+    const blocked = await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.status === 'REFUND_BLOCKED',
+    );
+    expect(blocked.refund).toMatchObject({
+      amountFen: 1000,
+      failure: expect.stringContaining('MONEY_NOT_ENOUGH'),
+    });
+    expect(env.sandbox.ledger.packet(authNo)).toMatchObject({ disbursed: 100, refunded: 0, balance: 900 });
+    await env.packets.handle(authNo).terminate('test done: an operator would reconcile by hand');
+  });
+});

@@ -6,7 +6,9 @@ import type { AlipayTransport } from '../alipay/gateway';
 import { formatFen } from '../alipay/money';
 import { queryOperation, type OperationQuery, type QueriedOperation } from '../alipay/methods';
 import type { FundingReference, FundingRejection } from '../workflows/messages';
+import { disburseRequestNumbers } from '../workflows/request-numbers';
 import { isNotFound } from './failures';
+import { findOperation } from './settle-operation';
 
 export interface VerifyFundingInput {
   authNo: string;
@@ -58,10 +60,30 @@ function judgeFunding(input: VerifyFundingInput, pay: QueriedOperation): Funding
   return { verified: true, operationId: pay.operationId };
 }
 
+/**
+ * Whether a lifecycle of ours has paid out from this auth_no before (its history may be gone past
+ * retention): request numbers are derived from the auth_no and the claim's sequence, so a second
+ * lifecycle would meet the first one's operations under its own numbers.
+ */
+async function spentBefore(gateway: AlipayTransport, authNo: string): Promise<boolean> {
+  return (await findOperation(gateway, disburseRequestNumbers(authNo, 1))) !== undefined;
+}
+
 export async function verifyFunding(
   gateway: AlipayTransport,
   input: VerifyFundingInput,
 ): Promise<FundingVerdict> {
+  const verdict = await judgePay(gateway, input);
+  if (verdict.verified && (await spentBefore(gateway, input.authNo)))
+    return {
+      verified: false,
+      reason: 'FUNDING_SPENT',
+      detail: `a red packet lifecycle has paid out from auth_no ${input.authNo} already`,
+    };
+  return verdict;
+}
+
+async function judgePay(gateway: AlipayTransport, input: VerifyFundingInput): Promise<FundingVerdict> {
   let pay: QueriedOperation;
   try {
     pay = await queryOperation(gateway, queryFor(input));

@@ -45,6 +45,8 @@ export type FundingRejectionReason =
   | 'FUNDING_NOT_SUCCESS'
   | 'FUNDING_AMOUNT_MISMATCH'
   | 'FUNDING_REFUNDED'
+  /** A lifecycle of ours has paid out from this auth_no already (its first payout is at Alipay). */
+  | 'FUNDING_SPENT'
   | 'FUNDING_UNVERIFIED';
 
 export interface FundingRejection {

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appPayOrderString, disburse, refund } from '../../alipay/methods';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connectToDevServer, createTimeSkippingEnv, type DevServerHandles } from '../harness/temporal';
+import { createActivities } from '../../activities';
 import { recordHistory } from '../helpers/history';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
 import { eventually, startLifecycleEnv } from '../helpers/lifecycle-env';
@@ -50,6 +51,33 @@ async function expectRejected(body: Record<string, unknown>, reason: string): Pr
 }
 
 describe('funding verified before a packet opens', () => {
+  it('the funding check refuses an auth_no a lifecycle of ours has paid out from: FUNDING_SPENT', async () => {
+    // A second lifecycle for an auth_no can start only once the first one's history is gone (past
+    // retention); its request numbers would meet the first one's operations. The check that
+    // refuses it, asked of Alipay (the sandbox) as the new packet's workflow would ask it:
+    const funded = await env.fund(300);
+    const terms = { authNo: funded.authNo, outOrderNo: funded.outOrderNo, totalFen: 300 };
+    const funding = { payOperationId: funded.payOperationId };
+    const { verifyFunding } = createActivities(env.gateway);
+    expect(await verifyFunding({ ...terms, funding })).toMatchObject({ verified: true });
+    const body = { ...funded, amount: '3.00', shares: 3, split: 'fixed', ttlSeconds: 600 };
+    expect((await env.request('POST', '/red-packets', body)).status).toBe(201);
+    const claimed = await env.request('POST', `/red-packets/${funded.authNo}/claims`, {
+      claimId: 'first-life',
+      payeeUserId: '2088000000000001',
+    });
+    expect(claimed.status).toBe(200);
+    await eventually(
+      () => env.request('GET', `/red-packets/${funded.authNo}`),
+      (response) => response.json.paidCount === 1,
+    );
+    expect(await verifyFunding({ ...terms, funding })).toMatchObject({
+      verified: false,
+      reason: 'FUNDING_SPENT',
+      detail: expect.stringContaining(funded.authNo),
+    });
+  });
+
   it('opens a registration Alipay backs, named by operation id or by the pay’s out_request_no', async () => {
     const byId = await env.fund(300);
     expect(

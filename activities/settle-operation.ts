@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { AlipayError } from '../alipay/errors';
 import type { AlipayTransport } from '../alipay/gateway';
 import { queryOperation, type QueriedOperation } from '../alipay/methods';
+import { canonicalLogonId } from '../workflows/claim-index';
 import { FAILURE_TYPES } from '../workflows/failure-types';
 import { closed, isNotFound, isPacketClosed, pending, refused } from './failures';
 
@@ -21,15 +22,28 @@ export interface ExpectedOperation {
   payeeLogonId?: string;
 }
 
-/** Why the found operation is not the one we asked for, or undefined when it is. */
+const OPERATION_TYPES = ['PAY', 'DISBURSE', 'REFUND'];
+
+/**
+ * Why the found operation is not the one we asked for, or undefined when it is. Only what Alipay
+ * shows is compared, like with like (a user id with a user id), so our own operation is never
+ * misjudged for a field Alipay words differently or leaves out.
+ */
 export function mismatch(found: QueriedOperation, expected: ExpectedOperation): string | undefined {
   const differences: string[] = [];
-  if (found.operationType !== undefined && found.operationType !== expected.operationType)
-    differences.push(`a ${found.operationType}, not a ${expected.operationType}`);
+  const type = found.operationType;
+  if (type !== undefined && OPERATION_TYPES.includes(type) && type !== expected.operationType)
+    differences.push(`a ${type}, not a ${expected.operationType}`);
   if (found.amount !== expected.amountFen) differences.push(`${found.amount} fen, not ${expected.amountFen}`);
-  const payee = found.payeeUserId ?? found.payeeLogonId;
-  const ours = expected.payeeUserId ?? expected.payeeLogonId;
-  if (ours !== undefined && payee !== undefined && payee !== ours) differences.push('to another payee');
+  const otherUser =
+    expected.payeeUserId !== undefined &&
+    found.payeeUserId !== undefined &&
+    found.payeeUserId !== expected.payeeUserId;
+  const otherLogon =
+    expected.payeeLogonId !== undefined &&
+    found.payeeLogonId !== undefined &&
+    canonicalLogonId(found.payeeLogonId) !== canonicalLogonId(expected.payeeLogonId);
+  if (otherUser || otherLogon) differences.push('to another payee');
   return differences.length > 0 ? differences.join(', ') : undefined;
 }
 

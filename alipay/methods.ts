@@ -4,7 +4,6 @@ import { AlipayError, AlipayRequestError } from './errors';
 import { formatFen, MAX_AMOUNT_FEN, parseAmount, type Fen } from './money';
 import { splitForTransport, type RequestExtras } from './request';
 import type { ResponseNode } from './response';
-import { textProblem } from './text';
 
 export const METHODS = {
   appPay: 'alipay.fund.coupon.order.app.pay',
@@ -75,14 +74,15 @@ export interface RefundRequest {
 export type OperationQuery =
   { authNo: string; operationId: string } | { outOrderNo: string; outRequestNo: string };
 
-// --- field rules (alipay/text.ts counts as Alipay does) ---------------------------------------------------------------------------
+// --- field rules (lengths in UTF-16 units, as alipay/text.ts counts) ---------------------------------------------------------------------------
 
 type Biz = Record<string, string>;
 
 function text(method: string, biz: Biz, field: string, value: string | undefined, max = 64): void {
   if (value === undefined) return;
-  const problem = textProblem(value, max);
-  if (problem) throw new AlipayRequestError(method, field, problem);
+  // Length only: control characters are refused at the edge (client/input-rules.ts), so packets
+  // registered before that rule still pay out and refund.
+  if (value.length === 0 || value.length > max) throw new AlipayRequestError(method, field, `must be 1 to ${max} characters`);
   biz[field] = value;
 }
 

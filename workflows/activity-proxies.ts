@@ -60,6 +60,15 @@ export function closedByAlipay(error: unknown): boolean {
   );
 }
 
+/** Alipay holds an operation under our request number that is not ours: see FAILURE_TYPES. */
+export function unreconciledMessage(error: unknown): string | undefined {
+  return error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === FAILURE_TYPES.unreconciled
+    ? error.cause.message
+    : undefined;
+}
+
 export function failureMessage(error: unknown): string {
   if (error instanceof ActivityFailure && error.cause) return error.cause.message;
   return error instanceof Error ? error.message : String(error);

@@ -2,7 +2,23 @@
 // Alipay decides, so a reservation is released only on a definite answer that nothing was paid.
 import { patched, sleep } from '@temporalio/workflow';
 import type { DisburseClaimInput } from '../activities';
-import { disburseClaim, failureMessage, queryOperation, refusalMessage } from './activity-proxies';
+import {
+  disburseClaim,
+  failureMessage,
+  queryOperation,
+  refusalMessage,
+  unreconciledMessage,
+} from './activity-proxies';
+
+/** The operation this payout asks Alipay for: found ones are adopted only if they are it. */
+function expectedPayout(input: DisburseClaimInput) {
+  return {
+    operationType: 'DISBURSE' as const,
+    amountFen: input.amountFen,
+    payeeUserId: input.payeeUserId,
+    payeeLogonId: input.payeeLogonId,
+  };
+}
 
 export type DisbursementResult = { paid: true; operationId: string } | { paid: false; failure: string };
 
@@ -21,6 +37,7 @@ export async function settleDisbursement(input: DisburseClaimInput): Promise<Dis
     const result = await disburseClaim(input);
     return { paid: true, operationId: result.operationId };
   } catch (error) {
+    if (unreconciledMessage(error)) return holdUnreconciled(input);
     const refusal = refusalMessage(error);
     if (refusal) return { paid: false, failure: refusal };
     if (patched(DEFINITE_RELEASE_PATCH)) return settleUnknownPayout(input, error);
@@ -29,6 +46,7 @@ export async function settleDisbursement(input: DisburseClaimInput): Promise<Dis
         const operation = await queryOperation({
           outOrderNo: input.outOrderNo,
           outRequestNo: input.outRequestNo,
+          expected: expectedPayout(input),
         });
         if (operation?.status === 'SUCCESS') return { paid: true, operationId: operation.operationId };
         if (operation === null || operation.status === 'CLOSED') {
@@ -53,6 +71,7 @@ async function settleUnknownPayout(
       const operation = await queryOperation({
         outOrderNo: input.outOrderNo,
         outRequestNo: input.outRequestNo,
+        expected: expectedPayout(input),
       });
       if (operation?.status === 'SUCCESS') return { paid: true, operationId: operation.operationId };
       if (operation?.status === 'CLOSED')
@@ -63,9 +82,31 @@ async function settleUnknownPayout(
         return { paid: true, operationId: result.operationId };
       }
     } catch (error) {
+      if (unreconciledMessage(error)) return holdUnreconciled(input);
       const refusal = refusalMessage(error);
       if (refusal) return { paid: false, failure: refusal };
       lastError = error; // still unknown (Alipay unreachable, or the resend unanswered): ask again later
+    }
+  }
+}
+
+/**
+ * Alipay holds someone else's operation under this payout's request number: the claim stays
+ * PENDING, its money reserved, and the packet cannot close until an operator has looked (the
+ * worker's logs and the activity failure in the history say what differs). Asked again hourly.
+ */
+async function holdUnreconciled(input: DisburseClaimInput): Promise<DisbursementResult> {
+  for (;;) {
+    await sleep(LONGEST_RECHECK_MS);
+    try {
+      const operation = await queryOperation({
+        outOrderNo: input.outOrderNo,
+        outRequestNo: input.outRequestNo,
+        expected: expectedPayout(input),
+      });
+      if (operation?.status === 'SUCCESS') return { paid: true, operationId: operation.operationId };
+    } catch {
+      // Still not ours, or Alipay unreachable: keep holding.
     }
   }
 }

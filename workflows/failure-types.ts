@@ -11,7 +11,8 @@ export const FAILURE_TYPES = {
   closedByAlipay: 'AlipayClosedPacket',
   /**
    * Alipay has an operation under our request number that is not ours (another type, amount or
-   * payee): never adopted. Nothing of ours was applied under that number.
+   * payee): never adopted. A payout then keeps its reservation until an operator looks: our
+   * books and Alipay's have parted, and releasing money could spend it twice.
    */
   unreconciled: 'Unreconciled',
 } as const;

@@ -9,6 +9,7 @@ import {
   refundedFromPay,
   refusalMessage,
   sendRefund,
+  unreconciledMessage,
 } from './activity-proxies';
 import { refundRemark } from './refund-remark';
 import type { RedPacketInput, RedPacketStatus, RefundView } from './messages';
@@ -86,7 +87,8 @@ export async function refundRemainder(context: RefundContext): Promise<RefundVie
         unreconciled = { reason: 'UNRECONCILED', alipayRefundedFen };
       }
       failure = refusalMessage(error);
-      if (unreconciled.reason)
+      if (unreconciledMessage(error)) unreconciled = { reason: 'UNRECONCILED', alipayRefundedFen: null };
+      if (unreconciled.reason && closedByAlipay(error))
         failure =
           unreconciled.alipayRefundedFen === null
             ? 'Alipay closed the packet (ORDER_ALREADY_CLOSED) and could not be asked what it refunded'

@@ -428,7 +428,7 @@ describe('notify webhook', () => {
     );
   });
 
-  it('refuses a verified notification that names no app_id', async () => {
+  it('refuses a verified refund notification that names no app_id', async () => {
     const fields = {
       notify_type: 'fund_stdtrustee_refund.success',
       notify_id: 'n-no-app',

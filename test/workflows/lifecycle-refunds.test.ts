@@ -387,7 +387,7 @@ describe('Alipay failures', () => {
 });
 
 describe('operations found at Alipay', () => {
-  it('another payout already under our request number is never adopted: the claim is not marked PAID', async () => {
+  it('another payout already under our request number is never adopted: the claim is neither PAID nor released', async () => {
     const { authNo } = await env.fundAndStart({ totalFen: 1000, split: 'claimant', ttlMs: 60_000 });
     // Someone else's 1.00 under the numbers our first claim will use (RP<auth_no>D1), as a second
     // lifecycle of this auth_no would meet the first one's.
@@ -403,28 +403,29 @@ describe('operations found at Alipay', () => {
     expect(await env.packets.claim(authNo, { claimId: 'mine', ...payee(1), amountFen: 250 })).toMatchObject({
       accepted: true,
     });
-    const settled = await eventually(
-      () => env.packets.getState(authNo),
-      (state) => state.claims[0]?.status !== 'PENDING',
+    const handle = env.packets.handle(authNo);
+    const failures = async () =>
+      ((await handle.fetchHistory()).events ?? [])
+        .map(
+          (event) =>
+            event.activityTaskFailedEventAttributes?.failure?.cause?.message ??
+            event.activityTaskFailedEventAttributes?.failure?.message,
+        )
+        .filter((message): message is string => typeof message === 'string');
+    const seen = await eventually(failures, (messages) =>
+      messages.some((message) => message.includes('UNRECONCILED')),
     );
-    expect(settled.claims[0]).toMatchObject({
-      claimId: 'mine',
-      status: 'FAILED',
-      failure: expect.stringContaining('UNRECONCILED'),
-    });
-    expect(settled.paidFen).toBe(0);
-    // Our books say 10.00 remain, Alipay's 9.00: the refund is refused and the packet waits,
-    // visibly, for an operator, instead of booking what Alipay did not do.
+    expect(seen.find((message) => message.includes('UNRECONCILED'))).toContain('to another payee');
+    // Held: still PENDING with its 2.50 reserved; closing waits for it instead of refunding.
     await env.packets.closeNow(authNo);
-    const blocked = await eventually(
+    const closing = await eventually(
       () => env.packets.getState(authNo),
-      (state) => state.status === 'REFUND_BLOCKED',
+      (state) => state.status === 'CLOSING',
     );
-    expect(blocked.refund).toMatchObject({
-      amountFen: 1000,
-      failure: expect.stringContaining('MONEY_NOT_ENOUGH'),
-    });
+    expect(closing).toMatchObject({ status: 'CLOSING', paidFen: 0, claimedFen: 250, remainingFen: 750 });
+    expect(closing.claims[0]).toMatchObject({ claimId: 'mine', status: 'PENDING' });
     expect(env.sandbox.ledger.packet(authNo)).toMatchObject({ disbursed: 100, refunded: 0, balance: 900 });
-    await env.packets.handle(authNo).terminate('test done: an operator would reconcile by hand');
+    expect(requestsFor(REFUND, authNo)).toHaveLength(0);
+    await handle.terminate('test done: an operator would reconcile by hand');
   });
 });

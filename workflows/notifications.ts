@@ -49,8 +49,8 @@ export class Notifications {
   /**
    * `refund` is the refund this packet has decided on, if any yet. With `outOrderNo` (the
    * packet's pay), a refund confirmation must also name it, say `status` SUCCESS and
-   * `operation_type` REFUND; without, those fields are only checked when present (histories
-   * from before the check).
+   * `operation_type` REFUND; without (the v1 lifecycle, legacy/), those fields are only checked
+   * when present.
    */
   receive(notification: FundNotification, refund: RefundView | null, outOrderNo?: string): void {
     const { notifyId } = notification;

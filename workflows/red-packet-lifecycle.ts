@@ -55,10 +55,6 @@ import { checkFunding } from './verify-funding';
 
 /** Marks histories of the bounded ledger; older ones replay through legacy/lifecycle-v1.ts. */
 export const BOUNDED_LEDGER_PATCH = 'bounded-ledger';
-/** Refund notifications must name the packet's pay, say SUCCESS and REFUND (issue 15). */
-const NOTICE_FIELDS_PATCH = 'refund-notice-fields';
-/** retryRefund acts only while the refund is blocked; at any other time it is recorded, ignored. */
-const RETRY_ONLY_WHEN_BLOCKED_PATCH = 'retry-refund-only-when-blocked';
 /** Signals recorded as ignored, the latest kept. */
 const IGNORED_SIGNALS_KEPT = 20;
 
@@ -280,15 +276,16 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
     }),
   );
   setHandler(alipayNotifySignal, (notification) => {
-    const outOrderNo = patched(NOTICE_FIELDS_PATCH) ? input.outOrderNo : undefined;
-    notifications.receive(notification, refund, outOrderNo);
+    // A refund confirmation must also name this packet's pay, say SUCCESS and REFUND.
+    notifications.receive(notification, refund, input.outOrderNo);
     // Alipay refunded the balance itself: the packet is closed at Alipay, so close here too.
     if (notifications.timeoutRefund) closeRequested = true;
     show();
   });
   setHandler(closeNowSignal, () => void (closeRequested = true));
   setHandler(retryRefundSignal, () => {
-    if (status === 'REFUND_BLOCKED' || !patched(RETRY_ONLY_WHEN_BLOCKED_PATCH)) {
+    // Only a blocked refund is retried; at any other time the signal is recorded and does nothing.
+    if (status === 'REFUND_BLOCKED') {
       retryRequested = true;
       return;
     }

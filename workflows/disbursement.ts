@@ -10,14 +10,18 @@ import {
   unreconciledMessage,
 } from './activity-proxies';
 
-/** The operation this payout asks Alipay for: found ones are adopted only if they are it. */
-function expectedPayout(input: DisburseClaimInput) {
-  return {
-    operationType: 'DISBURSE' as const,
-    amountFen: input.amountFen,
-    payeeUserId: input.payeeUserId,
-    payeeLogonId: input.payeeLogonId,
-  };
+/** The payout as Alipay knows it: an operation under its numbers is adopted only if it is ours. */
+function askAlipay(input: DisburseClaimInput) {
+  return queryOperation({
+    outOrderNo: input.outOrderNo,
+    outRequestNo: input.outRequestNo,
+    expected: {
+      operationType: 'DISBURSE',
+      amountFen: input.amountFen,
+      payeeUserId: input.payeeUserId,
+      payeeLogonId: input.payeeLogonId,
+    },
+  });
 }
 
 export type DisbursementResult = { paid: true; operationId: string } | { paid: false; failure: string };
@@ -43,11 +47,7 @@ export async function settleDisbursement(input: DisburseClaimInput): Promise<Dis
     if (patched(DEFINITE_RELEASE_PATCH)) return settleUnknownPayout(input, error);
     for (let wait = FIRST_RECHECK_MS; ; wait = Math.min(wait * 2, LONGEST_RECHECK_MS)) {
       try {
-        const operation = await queryOperation({
-          outOrderNo: input.outOrderNo,
-          outRequestNo: input.outRequestNo,
-          expected: expectedPayout(input),
-        });
+        const operation = await askAlipay(input);
         if (operation?.status === 'SUCCESS') return { paid: true, operationId: operation.operationId };
         if (operation === null || operation.status === 'CLOSED') {
           return { paid: false, failure: `not paid by Alipay after retries: ${failureMessage(error)}` };
@@ -68,11 +68,7 @@ async function settleUnknownPayout(
   for (let wait = FIRST_RECHECK_MS; ; wait = Math.min(wait * 2, LONGEST_RECHECK_MS)) {
     await sleep(wait);
     try {
-      const operation = await queryOperation({
-        outOrderNo: input.outOrderNo,
-        outRequestNo: input.outRequestNo,
-        expected: expectedPayout(input),
-      });
+      const operation = await askAlipay(input);
       if (operation?.status === 'SUCCESS') return { paid: true, operationId: operation.operationId };
       if (operation?.status === 'CLOSED')
         return { paid: false, failure: `closed by Alipay, nothing paid: ${failureMessage(lastError)}` };
@@ -99,11 +95,7 @@ async function holdUnreconciled(input: DisburseClaimInput): Promise<Disbursement
   for (;;) {
     await sleep(LONGEST_RECHECK_MS);
     try {
-      const operation = await queryOperation({
-        outOrderNo: input.outOrderNo,
-        outRequestNo: input.outRequestNo,
-        expected: expectedPayout(input),
-      });
+      const operation = await askAlipay(input);
       if (operation?.status === 'SUCCESS') return { paid: true, operationId: operation.operationId };
     } catch {
       // Still not ours, or Alipay unreachable: keep holding.

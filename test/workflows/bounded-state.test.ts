@@ -6,11 +6,11 @@ import type { CarriedStateV1 } from '../../workflows/legacy/lifecycle-v1';
 import {
   workflowIdFor,
   type ClaimRequest,
-  type ClaimView,
   type RedPacketInput,
   type RedPacketState,
 } from '../../workflows/messages';
 import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
+import { allClaims } from '../helpers/claims';
 import { expectConserved } from '../helpers/conservation';
 import { recordHistory, runChain } from '../helpers/history';
 import { eventually, startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
@@ -32,18 +32,6 @@ const DISBURSE = 'alipay.fund.coupon.order.disburse';
 const REFUND = 'alipay.fund.coupon.order.refund';
 const userId = (i: number) => `2088${String(i).padStart(12, '0')}`;
 const result = (authNo: string) => env.packets.handle(authNo).result() as Promise<RedPacketState>;
-
-/** Every claim of the packet, following readClaims' cursors. */
-async function allClaims(authNo: string): Promise<ClaimView[]> {
-  const claims: ClaimView[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await env.packets.readClaims(authNo, { cursor });
-    claims.push(...page.state.claims);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return claims;
-}
 
 describe('packets started before the bounded ledger', () => {
   it('run on under the v1 rules, and a claim on one that is not open is answered at once', async () => {
@@ -93,7 +81,7 @@ describe('packets started before the bounded ledger', () => {
         accepted: true,
         amountFen: 250,
       });
-      expect((await allClaims(pay.authNo)).map((claim) => claim.claimId)).toEqual(['v1']);
+      expect((await allClaims(env.packets, pay.authNo)).map((claim) => claim.claimId)).toEqual(['v1']);
       await recordHistory('v1-continued-run-refund-blocked', env.packets.handle(pay.authNo));
     } finally {
       env.sandbox.faults.set({});
@@ -158,7 +146,7 @@ describe('bounded state', () => {
     expect(largest).toBeLessThan(512 * 1024);
 
     // Paging reaches every claim once, each paid; the sandbox paid each request number once.
-    const claims = await allClaims(authNo);
+    const claims = await allClaims(env.packets, authNo);
     expect(claims).toHaveLength(CLAIMS);
     expect(new Set(claims.map((claim) => claim.claimId)).size).toBe(CLAIMS);
     expect(claims.every((claim) => claim.status === 'PAID' && claim.amountFen === 1)).toBe(true);
@@ -242,7 +230,7 @@ describe('bounded state', () => {
       const final = await result(authNo);
       expect(final).toMatchObject({ status: 'COMPLETED', paidCount: 31, paidFen: 400, refundedFen: 9600 });
       expectConserved(final, env.sandbox);
-      expect((await allClaims(authNo)).find((claim) => claim.claimId === 'hung')).toMatchObject({
+      expect((await allClaims(env.packets, authNo)).find((claim) => claim.claimId === 'hung')).toMatchObject({
         status: 'PAID',
       });
       // The last run: it starts from carried state, pays carried claims and seals the claim pages.

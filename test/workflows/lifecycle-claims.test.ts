@@ -2,10 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
 import { startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
+import { allClaims } from '../helpers/claims';
 import { expectConserved } from '../helpers/conservation';
 import { createRedPacketClient } from '../../client/red-packet-client';
 import { billableActions, recordHistory } from '../helpers/history';
-import type { ClaimView, RedPacketState } from '../../workflows/messages';
+import type { RedPacketState } from '../../workflows/messages';
 import { temporal as proto } from '@temporalio/proto';
 
 let temporal: DevServerHandles;
@@ -22,18 +23,6 @@ afterAll(async () => {
 
 const payee = (i: number) => ({ payeeUserId: `2088${String(i).padStart(12, '0')}` });
 const result = (authNo: string) => env.packets.handle(authNo).result() as Promise<RedPacketState>;
-
-/** Every claim of the packet, through the pages of readClaims. */
-async function allClaims(authNo: string): Promise<ClaimView[]> {
-  const claims: ClaimView[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await env.packets.readClaims(authNo, { cursor, limit: 7 });
-    claims.push(...page.state.claims);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return claims;
-}
 
 describe('split modes', () => {
   it('fixed: equal shares, the rest refunded at expiry, completed on the refund notification', async () => {
@@ -246,7 +235,7 @@ describe('long-lived packets', () => {
     const final = await result(authNo);
     const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
     expect(started?.continuedExecutionRunId).toBeTruthy(); // this run was continued from an earlier one
-    const claims = await allClaims(authNo);
+    const claims = await allClaims(env.packets, authNo, 7);
     expect(claims.map((claim) => claim.claimId).sort()).toEqual(
       Array.from({ length: 24 }, (_, i) => `k${i}`).sort(),
     );

@@ -102,16 +102,14 @@ export function createPacketReads(temporal: Client) {
     async readClaims(authNo: string, options: { cursor?: string; limit?: number } = {}): Promise<ClaimsPage> {
       const limit = Math.min(Math.max(1, options.limit ?? MAX_STATE_CLAIMS), MAX_STATE_CLAIMS);
       const position = options.cursor ? parseCursor(options.cursor) : { page: 1, offset: 0 };
-      if ('afterSeq' in position) {
-        const state = await readState(authNo, position.afterSeq, limit);
+      // One read answers most requests: the claims the packet holds, and how many pages it wrote.
+      const afterSeq = 'afterSeq' in position ? position.afterSeq : 0;
+      const state = await readState(authNo, afterSeq, limit);
+      const heldFromStart =
+        'page' in position && state.claimPages === 0 && position.page === 1 && position.offset === 0;
+      if ('afterSeq' in position || heldFromStart) {
         const last = state.claims.at(-1);
         return { state, nextCursor: state.claims.length === limit && last ? `s${last.seq}` : null };
-      }
-      const state = await readState(authNo, 0, 1);
-      if (state.claimPages === 0 && position.page === 1 && position.offset === 0) {
-        const held = await readState(authNo, 0, limit);
-        const last = held.claims.at(-1);
-        return { state: held, nextCursor: held.claims.length === limit && last ? `s${last.seq}` : null };
       }
       if (position.page > state.claimPages)
         throw new ClaimCursorError(`cursor points past claim page ${state.claimPages}`);

@@ -6,7 +6,7 @@ import type { AlipayTransport } from '../alipay/gateway';
 import { formatFen } from '../alipay/money';
 import { queryOperation, type OperationQuery, type QueriedOperation } from '../alipay/methods';
 import type { FundingReference, FundingRejection } from '../workflows/messages';
-import { disburseRequestNumbers } from '../workflows/request-numbers';
+import { firstPayoutNumbers } from '../workflows/request-numbers';
 import { isNotFound } from './failures';
 import { findOperation } from './settle-operation';
 
@@ -62,11 +62,10 @@ function judgeFunding(input: VerifyFundingInput, pay: QueriedOperation): Funding
 
 /**
  * Whether a lifecycle of ours has paid out from this auth_no before (its history may be gone past
- * retention): request numbers are derived from the auth_no and the claim's sequence, so a second
- * lifecycle would meet the first one's operations under its own numbers.
+ * retention): every lifecycle's first payout has the packet's own number (request-numbers.ts).
  */
 async function spentBefore(gateway: AlipayTransport, authNo: string): Promise<boolean> {
-  return (await findOperation(gateway, disburseRequestNumbers(authNo, 1))) !== undefined;
+  return (await findOperation(gateway, firstPayoutNumbers(authNo))) !== undefined;
 }
 
 export async function verifyFunding(

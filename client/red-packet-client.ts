@@ -1,4 +1,5 @@
 // The typed client for services that prefer code to HTTP; the HTTP server uses it too.
+import { randomUUID } from 'node:crypto';
 import {
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -37,6 +38,7 @@ import {
   type RedPacketStatus,
   type StatePage,
 } from '../workflows/messages';
+import { requestTagFor } from '../workflows/request-numbers';
 
 /** The same auth_no was started with a different request. */
 export class RedPacketConflictError extends Error {
@@ -212,7 +214,8 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
         {
           taskQueue,
           workflowId,
-          args: [input],
+          // A fresh tag per start; a repeated create finds the first start's (start-once.ts).
+          args: [{ ...input, requestTag: requestTagFor(randomUUID()) }],
           typedSearchAttributes: [
             { key: AUTH_NO, value: input.authNo },
             { key: RED_PACKET_STATUS, value: 'VERIFYING_FUNDING' },

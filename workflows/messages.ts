@@ -74,6 +74,11 @@ export interface RedPacketInput {
   refundNotifyWaitMs?: number;
   /** Continue-as-new once history has this many events (Temporal's suggestion applies anyway). */
   continueAsNewAfterEvents?: number;
+  /**
+   * Set by whoever starts the lifecycle (never by the merchant), in every request number it sends
+   * (request-numbers.ts); absent in packets started before it existed.
+   */
+  requestTag?: string;
 }
 
 export interface ClaimRequest {

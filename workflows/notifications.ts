@@ -34,6 +34,7 @@ export class Notifications {
   constructor(
     private readonly authNo: string,
     snapshot?: NotificationsSnapshot,
+    private readonly requestTag?: string,
   ) {
     this.seen = new Set(snapshot?.seenNotifyIds ?? []);
     this.ignored = [...(snapshot?.ignored ?? [])];
@@ -85,7 +86,7 @@ export class Notifications {
       this.timeoutRefund = { notifyId, amountFen, operationId: notification.operationId };
       return;
     }
-    if (notification.outRequestNo !== refundRequestNo(this.authNo)) {
+    if (notification.outRequestNo !== refundRequestNo(this.authNo, this.requestTag)) {
       return this.ignore(notifyId, `out_request_no ${notification.outRequestNo} is not this packet's refund`);
     }
     if (refund && amountFen !== refund.amountFen) {

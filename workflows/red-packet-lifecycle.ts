@@ -115,7 +115,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
   const ledger = carried
     ? Ledger.restore(carried.ledger)
     : Ledger.empty(input.totalFen, input.split, input.shares);
-  const notifications = new Notifications(input.authNo, carried?.notifications);
+  const notifications = new Notifications(input.authNo, carried?.notifications, input.requestTag);
   const expiresAtMs = Date.parse(input.expiresAt);
   let status: RedPacketStatus = !carried ? 'VERIFYING_FUNDING' : carried.closing ? 'CLOSING' : 'OPEN';
   let rejection: FundingRejection | undefined;
@@ -200,7 +200,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
       payoutsInFlight.set(claim.seq, Date.now());
       void settleDisbursement({
         authNo: input.authNo,
-        ...disburseRequestNumbers(input.authNo, claim.seq),
+        ...disburseRequestNumbers(input.authNo, claim.seq, input.requestTag),
         amountFen: claim.amountFen,
         title: input.title ?? 'Red packet',
         payeeUserId: claim.payeeUserId,

@@ -21,6 +21,7 @@ import {
   type RedPacketOrderState,
 } from './order-messages';
 import type { RedPacketLifecycle } from './red-packet-lifecycle';
+import { requestTagFor } from './request-numbers';
 
 const DEFAULT_PAY_CHECK_MS = 60_000;
 const PAY_GRACE_MS = 60_000;
@@ -159,6 +160,8 @@ export async function RedPacketOrder(input: RedPacketOrderInput): Promise<RedPac
     totalFen: input.totalFen,
     expiresAt: input.expiresAt ?? new Date(Date.now() + lifetimeOf(input)).toISOString(),
     funding: { payOperationId: paid.operationId },
+    // This order's run starts at most one packet: its run id is unique to that lifecycle.
+    requestTag: requestTagFor(workflowInfo().runId),
   };
   try {
     await startChild<typeof RedPacketLifecycle>(WORKFLOW_TYPE, {

@@ -43,7 +43,7 @@ type Confirmation =
 export async function refundRemainder(context: RefundContext): Promise<RefundView> {
   const { input, notifications } = context;
   let refund: RefundView = {
-    outRequestNo: refundRequestNo(input.authNo),
+    outRequestNo: refundRequestNo(input.authNo, input.requestTag),
     amountFen: context.amountFen,
     status: 'PENDING',
     source: 'MERCHANT',

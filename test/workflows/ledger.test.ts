@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { canonicalLogonId } from '../../workflows/claim-index';
 import { Ledger, MAX_CLAIM_RECORDS } from '../../workflows/ledger';
 import { MAX_CLAIMS } from '../../workflows/messages';
@@ -6,7 +7,10 @@ import { claimAmount } from '../../workflows/split';
 import {
   authNoFromRequestNo,
   disburseRequestNumbers,
+  firstPayoutNumbers,
   refundRequestNo,
+  REQUEST_TAG,
+  requestTagFor,
 } from '../../workflows/request-numbers';
 
 function seeded(seed: number): () => number {
@@ -274,15 +278,33 @@ describe('ledger', () => {
 describe('request numbers', () => {
   it('are deterministic, distinct per claim, within 64 characters and traceable to the packet', () => {
     const authNo = '2'.repeat(48);
-    const numbers = new Set([refundRequestNo(authNo)]);
-    for (let seq = 1; seq <= 1000; seq++) numbers.add(disburseRequestNumbers(authNo, seq).outRequestNo);
-    expect(numbers.size).toBe(1001);
-    expect(disburseRequestNumbers(authNo, 999_999_999).outOrderNo.length).toBeLessThanOrEqual(64);
-    expect(disburseRequestNumbers(authNo, 3)).toEqual(disburseRequestNumbers(authNo, 3));
-    expect(authNoFromRequestNo(refundRequestNo('2026112510002001'))).toBe('2026112510002001');
-    expect(authNoFromRequestNo(disburseRequestNumbers('2026112510002001', 12).outRequestNo)).toBe(
-      '2026112510002001',
-    );
+    for (const tag of [undefined, requestTagFor('a lifecycle')]) {
+      const numbers = new Set([refundRequestNo(authNo, tag)]);
+      for (let seq = 1; seq <= 1000; seq++)
+        numbers.add(disburseRequestNumbers(authNo, seq, tag).outRequestNo);
+      expect(numbers.size).toBe(1001);
+      expect(disburseRequestNumbers(authNo, MAX_CLAIM_RECORDS, tag).outOrderNo.length).toBeLessThanOrEqual(
+        64,
+      );
+      expect(disburseRequestNumbers(authNo, 3, tag)).toEqual(disburseRequestNumbers(authNo, 3, tag));
+      expect(authNoFromRequestNo(refundRequestNo('2026112510002001', tag))).toBe('2026112510002001');
+      expect(authNoFromRequestNo(disburseRequestNumbers('2026112510002001', 12, tag).outRequestNo)).toBe(
+        '2026112510002001',
+      );
+    }
     expect(authNoFromRequestNo('SOMEONE-ELSES')).toBeUndefined();
+  });
+
+  it('differ between two lifecycles of one auth_no except the first payout, the mark a later lifecycle looks for', () => {
+    const authNo = '2026112510002001';
+    const [one, two] = [requestTagFor(randomUUID()), requestTagFor(randomUUID())];
+    expect(one).toMatch(REQUEST_TAG);
+    expect(two).not.toBe(one);
+    expect(refundRequestNo(authNo, one)).not.toBe(refundRequestNo(authNo, two));
+    expect(refundRequestNo(authNo, one)).not.toBe(refundRequestNo(authNo));
+    for (let seq = 2; seq <= 100; seq++)
+      expect(disburseRequestNumbers(authNo, seq, one)).not.toEqual(disburseRequestNumbers(authNo, seq, two));
+    expect(disburseRequestNumbers(authNo, 1, one)).toEqual(firstPayoutNumbers(authNo));
+    expect(disburseRequestNumbers(authNo, 1, two)).toEqual(firstPayoutNumbers(authNo));
   });
 });

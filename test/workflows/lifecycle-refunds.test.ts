@@ -9,7 +9,6 @@ import { eventually, startLifecycleEnv, type LifecycleEnv } from '../helpers/lif
 import { expectConserved } from '../helpers/conservation';
 import { eventTypes, recordHistory } from '../helpers/history';
 import { RED_PACKET_STATUS, type RedPacketState } from '../../workflows/messages';
-import { refundRequestNo } from '../../workflows/request-numbers';
 
 const EventType = proto.api.enums.v1.EventType;
 
@@ -102,11 +101,11 @@ describe('refund notifications', () => {
     env.sandbox.faults.set({ notify: { dropRate: 1 } });
     const { authNo, input } = await openPacketWithClaim({ refundNotifyWaitMs: 120_000 });
     await env.packets.closeNow(authNo);
-    await eventually(
+    const sent = await eventually(
       () => env.packets.getState(authNo),
       (state) => state.refund?.status === 'SENT',
     );
-    const ours = refundRequestNo(authNo);
+    const ours = sent.refund!.outRequestNo;
     const complete = { operation_type: 'REFUND', out_order_no: input.outOrderNo };
     expect(
       await postNotification({
@@ -311,7 +310,7 @@ describe('Alipay failures', () => {
     const attempts = requestsFor(REFUND, authNo);
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     expect(new Set(attempts.map((request) => request.outRequestNo))).toEqual(
-      new Set([refundRequestNo(authNo)]),
+      new Set([final.refund!.outRequestNo]),
     );
     expectConserved(final, env.sandbox);
   });
@@ -389,8 +388,8 @@ describe('Alipay failures', () => {
 describe('operations found at Alipay', () => {
   it('another payout already under our request number is never adopted: the claim is neither PAID nor released', async () => {
     const { authNo } = await env.fundAndStart({ totalFen: 1000, split: 'claimant', ttlMs: 60_000 });
-    // Someone else's 1.00 under the numbers our first claim will use (RP<auth_no>D1), as a second
-    // lifecycle of this auth_no would meet the first one's.
+    // Someone else's 1.00 under the numbers our first claim will use (RP<auth_no>D1, the same in
+    // every lifecycle of an auth_no), put there after this packet's funding check.
     const ours = `RP${authNo}D1`;
     await disburse(env.gateway, {
       outOrderNo: ours,

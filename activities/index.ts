@@ -1,5 +1,6 @@
 // Activities over alipay/: disburse a claim, refund the remainder, query an operation.
 // Built by a factory over a configured gateway; the workflow types its proxy from the result.
+import { withHeartbeats } from './heartbeat';
 import { Context } from '@temporalio/activity';
 import type { AlipayTransport } from '../alipay/gateway';
 import { disburse, refund } from '../alipay/methods';
@@ -62,7 +63,7 @@ export interface QueryOperationInput {
 }
 
 export function createActivities(gateway: AlipayTransport, config: ActivityConfig = {}) {
-  return {
+  return withHeartbeats({
     async disburseClaim(input: DisburseClaimInput): Promise<OperationResult> {
       const key = { outOrderNo: input.outOrderNo, outRequestNo: input.outRequestNo };
       const operation = await settleOperation(
@@ -148,7 +149,7 @@ export function createActivities(gateway: AlipayTransport, config: ActivityConfi
         ? { operationId: operation.operationId, amountFen: operation.amount, status: operation.status }
         : null;
     },
-  };
+  });
 }
 
 export type RedPacketActivities = ReturnType<typeof createActivities>;

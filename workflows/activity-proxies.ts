@@ -4,8 +4,15 @@ import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporali
 import type { RedPacketActivities } from '../activities';
 import { FAILURE_TYPES } from './failure-types';
 
+/**
+ * Activities heartbeat every 2 s while they wait on Alipay (activities/heartbeat.ts): an attempt
+ * lost with its worker is retried after this, not after its whole start-to-close timeout.
+ */
+const heartbeatTimeout = '10 seconds';
+
 export const { disburseClaim, refundRemainder: sendRefund } = proxyActivities<RedPacketActivities>({
   startToCloseTimeout: '45 seconds',
+  heartbeatTimeout,
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
@@ -17,6 +24,7 @@ export const { disburseClaim, refundRemainder: sendRefund } = proxyActivities<Re
 export const { queryOperation, findPayment, startPayment, refundedFromPay } =
   proxyActivities<RedPacketActivities>({
     startToCloseTimeout: '30 seconds',
+    heartbeatTimeout,
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,
@@ -31,6 +39,7 @@ export const { queryOperation, findPayment, startPayment, refundedFromPay } =
  */
 export const { verifyFunding } = proxyActivities<RedPacketActivities>({
   startToCloseTimeout: '20 seconds',
+  heartbeatTimeout,
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

@@ -42,6 +42,8 @@ export interface ChaosReport {
   notConserved: number;
   workerKills: number;
   temporalRestarts: number;
+  /** From a claim's accepted answer to its payout settled (PAID or FAILED), as polled each second. */
+  claimToSettledMs: { p99: number; max: number; settled: number; unsettled: number };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,7 +57,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     keyDir: join(dir, 'sandbox'),
     timeScale: 0.001,
     faults: {
-      methods: { '*': { unavailableRate: 0.2, lostResponseRate: 0.05 } },
+      methods: {
+        '*': { unavailableRate: 0.2, lostResponseRate: 0.05 },
+        // Some payouts get no answer and land 3 s later: only a later query or resend sees them.
+        'alipay.fund.coupon.order.disburse': { lateApplyRate: 0.05, lateApplyMs: 3000 },
+      },
       notify: { dropRate: 0.1, duplicateRate: 0.1, earlyRate: 0.1 },
     },
   });
@@ -127,6 +133,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     notConserved: 0,
     workerKills: 0,
     temporalRestarts: 0,
+    claimToSettledMs: { p99: 0, max: 0, settled: 0, unsettled: 0 },
   };
   let chaosOn = true;
   const monkey = (async () => {
@@ -158,8 +165,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           signal: AbortSignal.timeout(60_000),
         });
         const json = (await response.json()) as Record<string, unknown>;
-        // 5xx: Temporal may be down right now; a careful caller retries the same request.
-        if (response.status < 500) return { status: response.status, json };
+        // 5xx: Temporal may be down right now; 429: too many at once. A careful caller retries the
+        // same request.
+        if (response.status < 500 && response.status !== 429) return { status: response.status, json };
       } catch {
         // timed out or refused: retry the same request
       }
@@ -168,8 +176,35 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
 
   const authNos: string[] = [];
+  /** By `<auth_no>/<claimId>`: when the claim was answered accepted, and when its payout settled. */
+  const acceptedAt = new Map<string, number>();
+  const settledAt = new Map<string, number>();
+  let watching = true;
+  const settlementWatch = (async () => {
+    while (watching) {
+      const waiting = new Set(
+        [...acceptedAt.keys()].filter((key) => !settledAt.has(key)).map((key) => key.split('/')[0]!),
+      );
+      // Each packet read on its own, at most 2 s: a read waiting on a killed worker delays no other.
+      await Promise.all(
+        [...waiting].map(async (authNo) => {
+          const state = await temporal
+            .withDeadline(Date.now() + 2000, () => packets.getState(authNo))
+            .catch(() => undefined);
+          const now = Date.now();
+          for (const claim of state?.claims ?? []) {
+            const key = `${authNo}/${claim.claimId}`;
+            if (claim.status !== 'PENDING' && acceptedAt.has(key) && !settledAt.has(key))
+              settledAt.set(key, now);
+          }
+        }),
+      );
+      await sleep(1000);
+    }
+  })();
   const runOne = async (index: number): Promise<void> => {
     const outOrderNo = `CHAOS${Date.now()}${index}`;
+    const closedByMerchant = index % 2 === 0;
     // The payer's pay call, sent until settled: same numbers again, or found by query when lost.
     const payRequest = {
       outOrderNo,
@@ -194,7 +229,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       amount: '10.00',
       shares: options.claimsPerLifecycle + 2,
       split: 'random',
-      ttlSeconds: 4,
+      // Half the packets are closed by the merchant once their claims are in, half expire.
+      ttlSeconds: closedByMerchant ? 600 : 20,
     });
     if (created.status !== 201 && created.status !== 200)
       throw new Error(`create ${created.status} ${JSON.stringify(created.json)}`);
@@ -209,9 +245,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         claimId: `c${claim}`,
         payeeUserId: `2088${String(index * 100 + claim).padStart(12, '0')}`,
       };
-      await api('POST', `/red-packets/${pay.authNo}/claims`, body);
+      const answer = await api('POST', `/red-packets/${pay.authNo}/claims`, body);
+      if (answer.status === 200) acceptedAt.set(`${pay.authNo}/${body.claimId}`, Date.now());
+      else
+        options.log(
+          `claim ${body.claimId} on ${pay.authNo} answered ${answer.status} ${JSON.stringify(answer.json)}`,
+        );
       if (claim === 0) await api('POST', `/red-packets/${pay.authNo}/claims`, body); // a client retry
     }
+    if (closedByMerchant) await api('POST', `/red-packets/${pay.authNo}/refund`);
   };
 
   const starts = Array.from({ length: options.lifecycles }, (_, index) =>
@@ -228,8 +270,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     options.log('Temporal server back');
   })();
   await Promise.all([...starts, outage]);
-  // Keep killing while the lifecycles expire and refund, then let the last worker finish the job.
-  await sleep(8000);
+  // Keep killing while the lifecycles expire (20 s) and refund, then let the last worker finish.
+  await sleep(20_000);
   chaosOn = false;
   await monkey;
 
@@ -243,10 +285,35 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     await sleep(1000);
   }
+  watching = false;
+  await settlementWatch;
+  const latencies = [...settledAt].map(([key, at]) => at - acceptedAt.get(key)!).sort((a, b) => a - b);
+  options.log(
+    `claim to settled (ms): p50 ${latencies[Math.floor(latencies.length / 2)]}, p90 ${latencies[Math.floor(latencies.length * 0.9)]}, ` +
+      `slowest ${JSON.stringify(latencies.slice(-5))}`,
+  );
+  report.claimToSettledMs = {
+    p99: latencies[Math.max(0, Math.ceil(latencies.length * 0.99) - 1)] ?? 0,
+    max: latencies.at(-1) ?? 0,
+    settled: latencies.length,
+    unsettled: acceptedAt.size - latencies.length,
+  };
   sandbox.faults.set({});
   for (const authNo of authNos) {
     const ledger = sandbox.ledger.packet(authNo);
-    const state = await packets.getState(authNo).catch(() => undefined);
+    const state = await packets.getState(authNo).catch(async (error: unknown) => {
+      const description = await temporal.workflow
+        .getHandle(`red-packet-${authNo}`)
+        .describe()
+        .catch(() => undefined);
+      options.log(
+        `state of ${authNo} unreadable: ${error instanceof Error ? error.message : String(error)}; ` +
+          `workflow ${description?.status.name ?? 'not found'}, ${description?.historyLength ?? '?'} events, ` +
+          `pending ${JSON.stringify(description?.raw.pendingActivities?.map((activity) => activity.activityType?.name) ?? [])}, ` +
+          `workflow task ${JSON.stringify(description?.raw.pendingWorkflowTask ?? null)}`,
+      );
+      return undefined;
+    });
     const disbursements = ledger.operations.filter((operation) => operation.operationType === 'DISBURSE');
     const refunds = ledger.operations.filter((operation) => operation.operationType === 'REFUND');
     const paidClaims = state?.claims.filter((claim) => claim.status === 'PAID') ?? [];
@@ -254,7 +321,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     else {
       report.stuck += 1;
       options.log(
-        `stuck ${authNo}: ${state?.status ?? 'no answer'}, refund ${JSON.stringify(state?.refund ?? null)}`,
+        `stuck ${authNo}: ${state?.status ?? 'no answer'}, rejection ${JSON.stringify(state?.rejection ?? null)}, ` +
+          `refund ${JSON.stringify(state?.refund ?? null)}, claims ${JSON.stringify(state?.claims ?? [])}`,
       );
     }
     if (

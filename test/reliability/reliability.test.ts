@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { runChaos } from './chaos-run';
 
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const lifecycles = Number(process.env.RELIABILITY_LIFECYCLES ?? 10);
 
 describe('reliability under worker kills, a Temporal restart and Alipay faults', () => {
@@ -19,6 +20,8 @@ describe('reliability under worker kills, a Temporal restart and Alipay faults',
         `reliability run: ${lifecycles} lifecycles, ${report.workerKills} worker SIGKILLs, ${report.temporalRestarts} Temporal restart(s)`,
         `  started ${report.started}, completed ${report.completed}, stuck ${report.stuck}, paid twice ${report.paidTwice},`,
         `  refunded twice ${report.refundedTwice}, disbursed + refunded != total ${report.notConserved}`,
+        `  accepted claim to settled payout: p99 ${seconds(report.claimToSettledMs.p99)}, max ${seconds(report.claimToSettledMs.max)}` +
+          ` over ${report.claimToSettledMs.settled} claims (${report.claimToSettledMs.unsettled} never settled)`,
       ].join('\n'),
     );
     expect(report.workerKills).toBeGreaterThan(0);

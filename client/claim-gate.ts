@@ -34,6 +34,11 @@ function isLostWithWorkflowTask(error: unknown): boolean {
   return false;
 }
 
+/** A running packet's claim update went missing at Temporal: nothing was answered; send it again. */
+export class ClaimUpdateLostError extends Error {
+  override name = 'ClaimUpdateLostError';
+}
+
 function isPacketBusy(error: unknown): boolean {
   return error instanceof WorkflowUpdateFailedError && error.cause?.message === PACKET_BUSY;
 }
@@ -103,7 +108,8 @@ async function withRetries<T>(task: () => Promise<T>): Promise<T> {
       return await task();
     } catch (error) {
       const busy = isPacketBusy(error);
-      if (!busy && !isResourceExhausted(error) && !isLostWithWorkflowTask(error)) throw error;
+      const lost = error instanceof ClaimUpdateLostError || isLostWithWorkflowTask(error);
+      if (!busy && !isResourceExhausted(error) && !lost) throw error;
       if (attempt >= RETRIES)
         throw busy
           ? new ClaimGateFullError('the packet holds too many unpaid claims for now; retry shortly')

@@ -10,7 +10,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { formatFen } from '../alipay/money';
-import { ClaimGate, ClaimGateFullError } from './claim-gate';
+import { ClaimGate, ClaimGateFullError, ClaimUpdateLostError } from './claim-gate';
 import { hasGrpcStatus } from './grpc-status';
 import { checkClaimRequest, checkRedPacketInput } from './input-rules';
 import { createPacketReads, normalizeState, type PacketReading } from './packet-reads';
@@ -161,9 +161,18 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
       const packetRefusal = PACKET_REFUSALS.find((candidate) => candidate === reason);
       if (packetRefusal || reason === NOTHING_TO_ACCEPT)
         answers = await answersWithoutRecording(handle, requests, packetRefusal);
-      else if (error instanceof WorkflowNotFoundError && (await handle.describe().catch(() => undefined)))
+      else if (error instanceof WorkflowNotFoundError) {
+        const running = await handle.describe().then(
+          (description) => description.status.name === 'RUNNING',
+          () => undefined,
+        );
+        if (running === undefined) throw error;
+        // Temporal lost the update (it restarted before the packet took it): the batch is sent
+        // again; a claim it had taken already gets its first answer.
+        if (running)
+          throw new ClaimUpdateLostError(`the claim update to ${authNo} was lost; sending it again`);
         answers = await answersWithoutRecording(handle, requests, 'PACKET_NOT_OPEN');
-      else throw error;
+      } else throw error;
     }
     // The packet changed since its validator ran (a failed payout freed a share): send those again.
     const again = requests.filter((_, index) => answers[index] === null);

@@ -247,10 +247,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       };
       const answer = await api('POST', `/red-packets/${pay.authNo}/claims`, body);
       if (answer.status === 200) acceptedAt.set(`${pay.authNo}/${body.claimId}`, Date.now());
-      else
+      else {
+        const now = await api('GET', `/red-packets/${pay.authNo}`);
         options.log(
-          `claim ${body.claimId} on ${pay.authNo} answered ${answer.status} ${JSON.stringify(answer.json)}`,
+          `claim ${body.claimId} on ${pay.authNo} answered ${answer.status} ${JSON.stringify(answer.json)}; ` +
+            `packet ${String(now.json.status)}, expires ${String(now.json.expiresAt)}, now ${new Date().toISOString()}, closedByMerchant ${closedByMerchant}`,
         );
+      }
       if (claim === 0) await api('POST', `/red-packets/${pay.authNo}/claims`, body); // a client retry
     }
     if (closedByMerchant) await api('POST', `/red-packets/${pay.authNo}/refund`);

@@ -1,9 +1,9 @@
 // Histories recorded from the lifecycle scenarios must replay with the current workflow code:
 // a change that would break running workflows (non-determinism) fails here.
-// Record new scenarios with RECORD_HISTORIES=1 npx vitest run test/workflows: existing fixtures are
+// Record new scenarios with RECORD_HISTORIES=1 npx vitest run test/workflows test/client: existing fixtures are
 // kept as they are (they stand for running workflows), new names are added.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { BOUNDED_LEDGER_PATCH } from '../../workflows/red-packet-lifecycle';
@@ -12,6 +12,29 @@ import { WORKFLOWS_PATH } from '../helpers/lifecycle-env';
 import { sharedWorkflowBundle } from '../harness/workflow-bundle';
 
 const files = readdirSync(HISTORIES_DIR).filter((name) => name.endsWith('.binpb'));
+
+/**
+ * Fixtures stand for workflows running somewhere: one removed is a running history no longer
+ * checked. Raise this when adding fixtures; never lower it.
+ */
+const FIXTURES_AT_LEAST = 40;
+const TEST_ROOT = join(__dirname, '..');
+
+/** Every name a test records its history under (the first argument of recordHistory). */
+function recordedNames(): Array<{ name: string; file: string }> {
+  const found: Array<{ name: string; file: string }> = [];
+  const visit = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (entry.name.endsWith('.ts'))
+        for (const match of readFileSync(path, 'utf8').matchAll(/recordHistory\(\s*(['`])([^'`]+)\1/g))
+          found.push({ name: match[2]!, file: relative(TEST_ROOT, path) });
+    }
+  };
+  visit(TEST_ROOT);
+  return found;
+}
 
 /** Whether the history took the bounded ledger's branch (its patch marker is recorded). */
 function markedBounded(file: string): boolean {
@@ -26,8 +49,15 @@ function markedBounded(file: string): boolean {
 }
 
 describe('replay of recorded histories', () => {
+  it('has a committed fixture for every history a test records, and never fewer fixtures', () => {
+    const names = recordedNames();
+    expect(names.length).toBeGreaterThanOrEqual(25);
+    const missing = names.filter(({ name }) => !existsSync(join(HISTORIES_DIR, `${name}.binpb`)));
+    expect(missing, 'record them: RECORD_HISTORIES=1 npx vitest run test/workflows test/client').toEqual([]);
+    expect(files.length).toBeGreaterThanOrEqual(FIXTURES_AT_LEAST);
+  });
+
   it('has recorded histories to replay, from before and after the bounded ledger', () => {
-    expect(files.length).toBeGreaterThanOrEqual(40);
     const lifecycles = files.filter((file) => !file.startsWith('order-'));
     // Fresh runs of the bounded ledger carry its patch marker; continued runs start from carried state.
     expect(

@@ -113,7 +113,9 @@ async function withRetries<T>(task: () => Promise<T>): Promise<T> {
       if (attempt >= RETRIES)
         throw busy
           ? new ClaimGateFullError('the packet holds too many unpaid claims for now; retry shortly')
-          : error;
+          : lost
+            ? new ClaimGateFullError('the packet did not answer the claims in time; retry shortly')
+            : error;
       await sleep(Math.min(2000, 20 * 2 ** attempt) * (0.5 + Math.random()));
     }
   }

@@ -30,6 +30,9 @@ export function workerOptions(deps: WorkerDeps): WorkerOptions {
     dataConverter: deps.payloadCodec ? { payloadCodecs: [deps.payloadCodec] } : undefined,
     // Keep Alipay calls under its 100 per second per merchant, across every worker of the queue.
     maxTaskQueueActivitiesPerSecond: 80,
+    // Activities heartbeat every 2 s (activities/heartbeat.ts); send them on at that pace rather
+    // than at 80% of the 10 s heartbeat timeout, so a late heartbeat has 8 s of margin, not 2.
+    maxHeartbeatThrottleInterval: '2 seconds',
     // On SIGTERM, running activities get this long to finish before they are cancelled.
     shutdownGraceTime: '30s',
   };

@@ -4,6 +4,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   allHandlersFinished,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -49,12 +50,29 @@ import {
 } from './messages';
 import { Notifications, type NotificationsSnapshot } from './notifications';
 import { refundRemainder } from './refund-remainder';
-import { disburseRequestNumbers } from './request-numbers';
+import { disburseRequestNumbers, REQUEST_TAG } from './request-numbers';
 import { describeForUi, toState, type StateParts } from './state-view';
 import { checkFunding } from './verify-funding';
 
 /** Marks histories of the bounded ledger; older ones replay through legacy/lifecycle-v1.ts. */
 export const BOUNDED_LEDGER_PATCH = 'bounded-ledger';
+/**
+ * Marks lifecycles whose request numbers carry the input's request tag. A history begun by a
+ * worker from before the tag (which ignores it, even when the client put one in the input) keeps
+ * untagged numbers when a newer worker replays it: numbers that changed mid-life would pay twice.
+ */
+export const REQUEST_TAG_PATCH = 'request-tag';
+
+/** The tag in this lifecycle's request numbers: decided once, at its start, and then carried. */
+function requestTagOf(input: RedPacketInput, carried: CarriedState | undefined): string | undefined {
+  if (carried) return carried.requestTag;
+  if (input.requestTag === undefined || !patched(REQUEST_TAG_PATCH)) return undefined;
+  if (!REQUEST_TAG.test(input.requestTag))
+    throw ApplicationFailure.nonRetryable(
+      `requestTag must be six capital letters or digits (client/red-packet-client.ts draws it), not ${JSON.stringify(input.requestTag.slice(0, 20))}`,
+    );
+  return input.requestTag;
+}
 /** Signals recorded as ignored, the latest kept. */
 const IGNORED_SIGNALS_KEPT = 20;
 
@@ -94,6 +112,8 @@ export interface CarriedState {
   claimPages: number;
   /** Absent in runs continued before signals were recorded as ignored. */
   ignoredSignals?: IgnoredSignal[];
+  /** The request tag this lifecycle's numbers carry; absent when they carry none (requestTagOf). */
+  requestTag?: string;
 }
 
 function isCarriedV1(carried: CarriedState | CarriedStateV1): carried is CarriedStateV1 {
@@ -112,10 +132,11 @@ export async function RedPacketLifecycle(
 }
 
 async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): Promise<RedPacketState> {
+  const requestTag = requestTagOf(input, carried);
   const ledger = carried
     ? Ledger.restore(carried.ledger)
     : Ledger.empty(input.totalFen, input.split, input.shares);
-  const notifications = new Notifications(input.authNo, carried?.notifications, input.requestTag);
+  const notifications = new Notifications(input.authNo, carried?.notifications, requestTag);
   const expiresAtMs = Date.parse(input.expiresAt);
   let status: RedPacketStatus = !carried ? 'VERIFYING_FUNDING' : carried.closing ? 'CLOSING' : 'OPEN';
   let rejection: FundingRejection | undefined;
@@ -200,7 +221,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
       payoutsInFlight.set(claim.seq, Date.now());
       void settleDisbursement({
         authNo: input.authNo,
-        ...disburseRequestNumbers(input.authNo, claim.seq, input.requestTag),
+        ...disburseRequestNumbers(input.authNo, claim.seq, requestTag),
         amountFen: claim.amountFen,
         title: input.title ?? 'Red packet',
         payeeUserId: claim.payeeUserId,
@@ -341,6 +362,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
       closing,
       claimPages: claimPagesNumbered,
       ignoredSignals,
+      requestTag,
     });
   };
 
@@ -399,6 +421,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
   if (ledger.remainingFen > 0) {
     refund = await refundRemainder({
       input,
+      requestTag,
       amountFen: ledger.remainingFen,
       notifications,
       setStatus,

@@ -18,6 +18,8 @@ import { refundRequestNo } from './request-numbers';
 
 export interface RefundContext {
   input: RedPacketInput;
+  /** The tag in the lifecycle's request numbers, if they carry one (request-numbers.ts). */
+  requestTag?: string;
   amountFen: number;
   notifications: Notifications;
   /** `lasting`: the state may last, so it is worth a search attribute upsert. */
@@ -43,7 +45,7 @@ type Confirmation =
 export async function refundRemainder(context: RefundContext): Promise<RefundView> {
   const { input, notifications } = context;
   let refund: RefundView = {
-    outRequestNo: refundRequestNo(input.authNo, input.requestTag),
+    outRequestNo: refundRequestNo(input.authNo, context.requestTag),
     amountFen: context.amountFen,
     status: 'PENDING',
     source: 'MERCHANT',

@@ -76,6 +76,7 @@ export async function startLifecycleEnv(
     taskQueue,
     workflowBundle: await sharedWorkflowBundle(WORKFLOWS_PATH),
     activities: createActivities(gateway, { notifyUrl: webhookUrl }),
+    maxHeartbeatThrottleInterval: '2 seconds', // as worker/create-worker.ts
   });
   const running = worker.run();
   const packets = createRedPacketClient(temporal, taskQueue);

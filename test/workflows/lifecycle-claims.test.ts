@@ -250,9 +250,11 @@ describe('long-lived packets', () => {
 describe('cost', () => {
   // 2k + 5 of DESIGN.md section 7, plus four for the funding check (its query activity, the
   // creator's fundingSettled update, the patch marker's TemporalChangeVersion upsert, the
-  // RedPacketStatus upsert to OPEN), plus at most one timer for the refund notification's wait
-  // when the notification comes after the refund's answer (both orders happen).
-  it('a lifecycle with 10 claims bills at most 2k + 10 actions', async () => {
+  // RedPacketStatus upsert to OPEN), plus one TemporalChangeVersion upsert for the request tag's
+  // patch marker (a history begun before the tag must keep its numbers: it is worth an action),
+  // plus at most one timer for the refund notification's wait when the notification comes after
+  // the refund's answer (both orders happen).
+  it('a lifecycle with 10 claims bills at most 2k + 11 actions', async () => {
     const k = 10;
     const { authNo } = await env.fundAndStart({ totalFen: 5000, split: 'fixed', shares: 20, ttlMs: 3000 });
     for (let i = 0; i < k; i++) await env.packets.claim(authNo, { claimId: `cost${i}`, ...payee(i) });
@@ -263,7 +265,7 @@ describe('cost', () => {
     console.log(`billable actions for k=${k}: ${actions.total}`, actions.byKind);
     expect(actions.byKind.update).toBe(k + 1);
     expect(actions.byKind['activity attempt']).toBeGreaterThanOrEqual(k + 2);
-    expect(actions.total).toBeLessThanOrEqual(2 * k + 10);
+    expect(actions.total).toBeLessThanOrEqual(2 * k + 11);
     expect(actions.byKind.timer).toBeLessThanOrEqual(2);
     expect(
       history.events?.some(

@@ -81,20 +81,39 @@ describe('refund notifications', () => {
     await recordHistory('bounded-early-refund-notification', env.packets.handle(authNo));
   });
 
-  it('deduplicates repeated notifications by notify_id', async () => {
-    env.sandbox.faults.set({ notify: { duplicateRate: 1 } });
-    const { authNo } = await openPacketWithClaim();
+  it('takes each notify_id once: a repeat is dropped even when its content would change the outcome', async () => {
+    env.sandbox.faults.set({ notify: { dropRate: 1 } });
+    const { authNo, input } = await openPacketWithClaim({ refundNotifyWaitMs: 120_000 });
     await env.packets.closeNow(authNo);
-    const final = await result(authNo);
-    expect(final.refund?.status).toBe('SUCCESS');
-    await eventually(
-      async () =>
-        env.notifyOutcomes.filter((outcome) => 'workflowId' in outcome && outcome.workflowId.endsWith(authNo))
-          .length,
-      (count) => count >= 2,
+    const sent = await eventually(
+      () => env.packets.getState(authNo),
+      (state) => state.refund?.status === 'SENT',
     );
-    expect(final.ignoredNotifications).toEqual([]);
+    const confirmation = {
+      auth_no: authNo,
+      out_request_no: sent.refund!.outRequestNo,
+      status: 'SUCCESS',
+      operation_type: 'REFUND',
+      out_order_no: input.outOrderNo,
+    };
+    // Alipay's retry of a notification ignored for its amount is ignored once, not once per retry.
+    for (let delivery = 0; delivery < 3; delivery++)
+      expect(await postNotification({ notify_id: 'repeated', ...confirmation, amount: '7.01' })).toBe(
+        'success',
+      );
+    // The same notify_id with the right amount is still that notification: dropped.
+    expect(await postNotification({ notify_id: 'repeated', ...confirmation, amount: '7.00' })).toBe(
+      'success',
+    );
+    const waiting = await env.packets.getState(authNo);
+    expect(waiting.status).toBe('AWAITING_REFUND_NOTIFY');
+    expect(waiting.ignoredNotifications.map((notice) => notice.notifyId)).toEqual(['repeated']);
+    expect(await postNotification({ notify_id: 'fresh', ...confirmation, amount: '7.00' })).toBe('success');
+    const final = await result(authNo);
+    expect(final.refund).toMatchObject({ status: 'SUCCESS', amountFen: 700, source: 'MERCHANT' });
+    expect(final.refund!.outRequestNo).toMatch(/^RL[0-9A-Z]{6}/);
     expectConserved(final, env.sandbox);
+    await recordHistory('bounded-tagged-numbers-notify-id-once', env.packets.handle(authNo));
   });
 
   it('records and ignores a notification with the wrong amount or out_request_no', async () => {
@@ -261,10 +280,10 @@ describe('refund notifications', () => {
       ),
     ).toBe(true);
     // OPEN (once funding is verified), AWAITING_REFUND_NOTIFY and COMPLETED, plus Temporal's own
-    // TemporalChangeVersion for the funding check's patch marker.
+    // TemporalChangeVersion for the funding check's patch marker and for the request tag's.
     expect(
       eventTypes(history).filter((type) => type === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES'),
-    ).toHaveLength(4);
+    ).toHaveLength(5);
     expectConserved(final, env.sandbox);
     await recordHistory('bounded-refund-confirmed-by-query', env.packets.handle(authNo));
   });

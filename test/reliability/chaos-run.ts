@@ -22,6 +22,8 @@ import { freePort } from '../helpers/ports';
 import { restartableDevServerOptions } from '../helpers/restartable-dev-server';
 
 const ROOT = join(__dirname, '..', '..');
+/** How long one request of the run is retried (5xx, 429, timeouts) before the run gives up on it. */
+const API_PATIENCE_MS = 180_000;
 
 export interface ChaosOptions {
   lifecycles: number;
@@ -42,6 +44,11 @@ export interface ChaosReport {
   notConserved: number;
   workerKills: number;
   temporalRestarts: number;
+  /** Lifecycles the run could not drive to the end of their claims (each logged with why). */
+  notDriven: number;
+  claimsAccepted: number;
+  claimsPaid: number;
+  refundsBySource: Record<string, number>;
   /** From a claim's accepted answer to its payout settled (PAID or FAILED), as polled each second. */
   claimToSettledMs: { p99: number; max: number; settled: number; unsettled: number };
 }
@@ -123,235 +130,272 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     });
   };
   await startWorker();
-
-  const report: ChaosReport = {
-    started: 0,
-    completed: 0,
-    stuck: 0,
-    paidTwice: 0,
-    refundedTwice: 0,
-    notConserved: 0,
-    workerKills: 0,
-    temporalRestarts: 0,
-    claimToSettledMs: { p99: 0, max: 0, settled: 0, unsettled: 0 },
-  };
   let chaosOn = true;
-  const monkey = (async () => {
-    while (chaosOn) {
-      await sleep(between(options.killEveryMs));
-      if (!chaosOn) break;
-      // A random moment: any activity, update or workflow task may be in flight.
-      worker?.kill('SIGKILL');
-      report.workerKills += 1;
-      await sleep(300);
-      await startWorker();
-    }
-  })();
-
-  const api = async (
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; json: Record<string, unknown> }> => {
-    for (;;) {
-      try {
-        const response = await fetch(`${apiUrl}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${keys.token}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(60_000),
-        });
-        const json = (await response.json()) as Record<string, unknown>;
-        // 5xx: Temporal may be down right now; 429: too many at once. A careful caller retries the
-        // same request.
-        if (response.status < 500 && response.status !== 429) return { status: response.status, json };
-      } catch {
-        // timed out or refused: retry the same request
-      }
-      await sleep(500);
-    }
-  };
-
-  const authNos: string[] = [];
-  /** By `<auth_no>/<claimId>`: when the claim was answered accepted, and when its payout settled. */
-  const acceptedAt = new Map<string, number>();
-  const settledAt = new Map<string, number>();
   let watching = true;
-  const settlementWatch = (async () => {
-    while (watching) {
-      const waiting = new Set(
-        [...acceptedAt.keys()].filter((key) => !settledAt.has(key)).map((key) => key.split('/')[0]!),
-      );
-      // Each packet read on its own, at most 2 s: a read waiting on a killed worker delays no other.
-      await Promise.all(
-        [...waiting].map(async (authNo) => {
-          const state = await temporal
-            .withDeadline(Date.now() + 2000, () => packets.getState(authNo))
-            .catch(() => undefined);
-          const now = Date.now();
-          for (const claim of state?.claims ?? []) {
-            const key = `${authNo}/${claim.claimId}`;
-            if (claim.status !== 'PENDING' && acceptedAt.has(key) && !settledAt.has(key))
-              settledAt.set(key, now);
-          }
-        }),
-      );
-      await sleep(1000);
-    }
-  })();
-  const runOne = async (index: number): Promise<void> => {
-    const outOrderNo = `CHAOS${Date.now()}${index}`;
-    const closedByMerchant = index % 2 === 0;
-    // The payer's pay call, sent until settled: same numbers again, or found by query when lost.
-    const payRequest = {
-      outOrderNo,
-      outRequestNo: `${outOrderNo}P`,
-      orderTitle: 'chaos',
-      amount: 1000,
-      payerUserId: '2088000000000001',
+  let stopping = false;
+  let monkey: Promise<void> = Promise.resolve();
+  try {
+    const report: ChaosReport = {
+      started: 0,
+      completed: 0,
+      stuck: 0,
+      paidTwice: 0,
+      refundedTwice: 0,
+      notConserved: 0,
+      workerKills: 0,
+      temporalRestarts: 0,
+      claimToSettledMs: { p99: 0, max: 0, settled: 0, unsettled: 0 },
+      notDriven: 0,
+      claimsAccepted: 0,
+      claimsPaid: 0,
+      refundsBySource: {},
     };
-    let pay: { authNo: string } | undefined;
-    while (!pay) {
-      pay = await agreementPay(merchant, payRequest, { notifyUrl }).catch(async () =>
-        queryOperation(merchant, { outOrderNo, outRequestNo: payRequest.outRequestNo }).catch(
-          () => undefined,
-        ),
+    monkey = (async () => {
+      while (chaosOn) {
+        await sleep(between(options.killEveryMs));
+        if (!chaosOn) break;
+        // A random moment: any activity, update or workflow task may be in flight.
+        worker?.kill('SIGKILL');
+        report.workerKills += 1;
+        await sleep(300);
+        if (stopping) break;
+        await startWorker();
+      }
+    })();
+
+    const api = async (
+      method: string,
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; json: Record<string, unknown> }> => {
+      const giveUpAt = Date.now() + API_PATIENCE_MS;
+      let last = 'no answer';
+      while (Date.now() < giveUpAt) {
+        try {
+          const response = await fetch(`${apiUrl}${path}`, {
+            method,
+            headers: {
+              authorization: `Bearer ${keys.token}`,
+              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            },
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal: AbortSignal.timeout(60_000),
+          });
+          const json = (await response.json()) as Record<string, unknown>;
+          // 5xx: Temporal may be down right now; 429: too many at once. A careful caller retries the
+          // same request.
+          if (response.status < 500 && response.status !== 429) return { status: response.status, json };
+          last = `${response.status} ${JSON.stringify(json).slice(0, 300)}`;
+        } catch (error) {
+          // timed out or refused: retry the same request
+          last = error instanceof Error ? error.message : String(error);
+        }
+        await sleep(500);
+      }
+      throw new Error(
+        `${method} ${path}: no answer but 5xx or 429 for ${API_PATIENCE_MS / 1000} s (last: ${last})`,
       );
-    }
-    authNos.push(pay.authNo);
-    const created = await api('POST', '/red-packets', {
-      authNo: pay.authNo,
-      outOrderNo,
-      payOutRequestNo: payRequest.outRequestNo,
-      amount: '10.00',
-      shares: options.claimsPerLifecycle + 2,
-      split: 'random',
-      // Half the packets are closed by the merchant once their claims are in, half expire.
-      ttlSeconds: closedByMerchant ? 600 : 20,
-    });
-    if (created.status !== 201 && created.status !== 200)
-      throw new Error(`create ${created.status} ${JSON.stringify(created.json)}`);
-    report.started += 1;
-    // Alipay may be failing right now: the packet opens once the funding query gets through.
-    for (let status = created.json.status; status === 'VERIFYING_FUNDING';) {
-      await sleep(500);
-      status = (await api('GET', `/red-packets/${pay.authNo}`)).json.status;
-    }
-    for (let claim = 0; claim < options.claimsPerLifecycle; claim++) {
-      const body = {
-        claimId: `c${claim}`,
-        payeeUserId: `2088${String(index * 100 + claim).padStart(12, '0')}`,
+    };
+
+    const authNos: string[] = [];
+    /** By `<auth_no>/<claimId>`: when the claim was answered accepted, and when its payout settled. */
+    const acceptedAt = new Map<string, number>();
+    const settledAt = new Map<string, number>();
+    const settlementWatch = (async () => {
+      while (watching) {
+        const waiting = new Set(
+          [...acceptedAt.keys()].filter((key) => !settledAt.has(key)).map((key) => key.split('/')[0]!),
+        );
+        // Each packet read on its own, at most 2 s: a read waiting on a killed worker delays no other.
+        await Promise.all(
+          [...waiting].map(async (authNo) => {
+            const state = await temporal
+              .withDeadline(Date.now() + 2000, () => packets.getState(authNo))
+              .catch(() => undefined);
+            const now = Date.now();
+            for (const claim of state?.claims ?? []) {
+              const key = `${authNo}/${claim.claimId}`;
+              if (claim.status !== 'PENDING' && acceptedAt.has(key) && !settledAt.has(key))
+                settledAt.set(key, now);
+            }
+          }),
+        );
+        await sleep(1000);
+      }
+    })();
+    const runOne = async (index: number): Promise<void> => {
+      const outOrderNo = `CHAOS${Date.now()}${index}`;
+      const closedByMerchant = index % 2 === 0;
+      // The payer's pay call, sent until settled: same numbers again, or found by query when lost.
+      const payRequest = {
+        outOrderNo,
+        outRequestNo: `${outOrderNo}P`,
+        orderTitle: 'chaos',
+        amount: 1000,
+        payerUserId: '2088000000000001',
       };
-      const answer = await api('POST', `/red-packets/${pay.authNo}/claims`, body);
-      if (answer.status === 200) acceptedAt.set(`${pay.authNo}/${body.claimId}`, Date.now());
-      else {
-        const now = await api('GET', `/red-packets/${pay.authNo}`);
-        options.log(
-          `claim ${body.claimId} on ${pay.authNo} answered ${answer.status} ${JSON.stringify(answer.json)}; ` +
-            `packet ${String(now.json.status)}, expires ${String(now.json.expiresAt)}, now ${new Date().toISOString()}, closedByMerchant ${closedByMerchant}`,
+      let pay: { authNo: string } | undefined;
+      for (let attempt = 0; !pay; attempt++) {
+        if (attempt === 100) throw new Error(`pay ${outOrderNo}: not settled in 100 attempts`);
+        pay = await agreementPay(merchant, payRequest, { notifyUrl }).catch(async () =>
+          queryOperation(merchant, { outOrderNo, outRequestNo: payRequest.outRequestNo }).catch(
+            () => undefined,
+          ),
         );
       }
-      if (claim === 0) await api('POST', `/red-packets/${pay.authNo}/claims`, body); // a client retry
+      authNos.push(pay.authNo);
+      const created = await api('POST', '/red-packets', {
+        authNo: pay.authNo,
+        outOrderNo,
+        payOutRequestNo: payRequest.outRequestNo,
+        amount: '10.00',
+        shares: options.claimsPerLifecycle + 2,
+        split: 'random',
+        // Half the packets are closed by the merchant once their claims are in, half expire.
+        ttlSeconds: closedByMerchant ? 600 : 20,
+      });
+      if (created.status !== 201 && created.status !== 200)
+        throw new Error(`create ${created.status} ${JSON.stringify(created.json)}`);
+      report.started += 1;
+      // Alipay may be failing right now: the packet opens once the funding query gets through.
+      const openBy = Date.now() + API_PATIENCE_MS;
+      for (let status = created.json.status; status === 'VERIFYING_FUNDING';) {
+        if (Date.now() > openBy) throw new Error(`${pay.authNo}: still VERIFYING_FUNDING`);
+        await sleep(500);
+        status = (await api('GET', `/red-packets/${pay.authNo}`)).json.status;
+      }
+      for (let claim = 0; claim < options.claimsPerLifecycle; claim++) {
+        const body = {
+          claimId: `c${claim}`,
+          payeeUserId: `2088${String(index * 100 + claim).padStart(12, '0')}`,
+        };
+        const answer = await api('POST', `/red-packets/${pay.authNo}/claims`, body);
+        if (answer.status === 200) report.claimsAccepted += 1;
+        if (answer.status === 200) acceptedAt.set(`${pay.authNo}/${body.claimId}`, Date.now());
+        else {
+          const now = await api('GET', `/red-packets/${pay.authNo}`);
+          options.log(
+            `claim ${body.claimId} on ${pay.authNo} answered ${answer.status} ${JSON.stringify(answer.json)}; ` +
+              `packet ${String(now.json.status)}, expires ${String(now.json.expiresAt)}, now ${new Date().toISOString()}, closedByMerchant ${closedByMerchant}`,
+          );
+        }
+        if (claim === 0) await api('POST', `/red-packets/${pay.authNo}/claims`, body); // a client retry
+      }
+      if (closedByMerchant) await api('POST', `/red-packets/${pay.authNo}/refund`);
+    };
+
+    const starts = Array.from({ length: options.lifecycles }, (_, index) =>
+      sleep(index * 150)
+        .then(() => runOne(index))
+        .catch((error: unknown) => {
+          report.notDriven += 1;
+          options.log(
+            `lifecycle ${index} not driven: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }),
+    );
+    // Halfway through, the Temporal server goes away for a while and comes back on the same file.
+    const outage = (async () => {
+      await sleep(options.lifecycles * 75);
+      options.log(`stopping the Temporal server for ${options.temporalOutageMs} ms`);
+      await temporalServer.stop();
+      await sleep(options.temporalOutageMs);
+      temporalServer = await startDevServer(devOptions);
+      report.temporalRestarts += 1;
+      options.log('Temporal server back');
+    })();
+    await Promise.all([...starts, outage]);
+    // Keep killing while the lifecycles expire (20 s) and refund, then let the last worker finish.
+    await sleep(20_000);
+    chaosOn = false;
+    await monkey;
+
+    const deadline = Date.now() + options.deadlineMs;
+    const completed = new Set<string>();
+    while (completed.size < authNos.length && Date.now() < deadline) {
+      for (const authNo of authNos) {
+        if (completed.has(authNo)) continue;
+        const state = await packets.getState(authNo).catch(() => undefined);
+        if (state?.status === 'COMPLETED') completed.add(authNo);
+      }
+      await sleep(1000);
     }
-    if (closedByMerchant) await api('POST', `/red-packets/${pay.authNo}/refund`);
-  };
-
-  const starts = Array.from({ length: options.lifecycles }, (_, index) =>
-    sleep(index * 150).then(() => runOne(index)),
-  );
-  // Halfway through, the Temporal server goes away for a while and comes back on the same file.
-  const outage = (async () => {
-    await sleep(options.lifecycles * 75);
-    options.log(`stopping the Temporal server for ${options.temporalOutageMs} ms`);
-    await temporalServer.stop();
-    await sleep(options.temporalOutageMs);
-    temporalServer = await startDevServer(devOptions);
-    report.temporalRestarts += 1;
-    options.log('Temporal server back');
-  })();
-  await Promise.all([...starts, outage]);
-  // Keep killing while the lifecycles expire (20 s) and refund, then let the last worker finish.
-  await sleep(20_000);
-  chaosOn = false;
-  await monkey;
-
-  const deadline = Date.now() + options.deadlineMs;
-  const completed = new Set<string>();
-  while (completed.size < authNos.length && Date.now() < deadline) {
+    watching = false;
+    await settlementWatch;
+    const latencies = [...settledAt].map(([key, at]) => at - acceptedAt.get(key)!).sort((a, b) => a - b);
+    options.log(
+      `claim to settled (ms): p50 ${latencies[Math.floor(latencies.length / 2)]}, p90 ${latencies[Math.floor(latencies.length * 0.9)]}, ` +
+        `slowest ${JSON.stringify(latencies.slice(-5))}`,
+    );
+    report.claimToSettledMs = {
+      p99: latencies[Math.max(0, Math.ceil(latencies.length * 0.99) - 1)] ?? 0,
+      max: latencies.at(-1) ?? 0,
+      settled: latencies.length,
+      unsettled: acceptedAt.size - latencies.length,
+    };
+    sandbox.faults.set({});
     for (const authNo of authNos) {
-      if (completed.has(authNo)) continue;
-      const state = await packets.getState(authNo).catch(() => undefined);
-      if (state?.status === 'COMPLETED') completed.add(authNo);
+      const ledger = sandbox.ledger.packet(authNo);
+      const state = await packets.getState(authNo).catch(async (error: unknown) => {
+        const description = await temporal.workflow
+          .getHandle(`red-packet-${authNo}`)
+          .describe()
+          .catch(() => undefined);
+        options.log(
+          `state of ${authNo} unreadable: ${error instanceof Error ? error.message : String(error)}; ` +
+            `workflow ${description?.status.name ?? 'not found'}, ${description?.historyLength ?? '?'} events, ` +
+            `pending ${JSON.stringify(description?.raw.pendingActivities?.map((activity) => activity.activityType?.name) ?? [])}, ` +
+            `workflow task ${JSON.stringify(description?.raw.pendingWorkflowTask ?? null)}`,
+        );
+        return undefined;
+      });
+      const disbursements = ledger.operations.filter((operation) => operation.operationType === 'DISBURSE');
+      const refunds = ledger.operations.filter((operation) => operation.operationType === 'REFUND');
+      const paidClaims = state?.claims.filter((claim) => claim.status === 'PAID') ?? [];
+      if (completed.has(authNo)) report.completed += 1;
+      else {
+        report.stuck += 1;
+        options.log(
+          `stuck ${authNo}: ${state?.status ?? 'no answer'}, rejection ${JSON.stringify(state?.rejection ?? null)}, ` +
+            `refund ${JSON.stringify(state?.refund ?? null)}, claims ${JSON.stringify(state?.claims ?? [])}`,
+        );
+      }
+      if (
+        disbursements.length > paidClaims.length ||
+        new Set(disbursements.map((op) => op.outRequestNo)).size !== disbursements.length
+      )
+        report.paidTwice += 1;
+      if (refunds.length > 1) report.refundedTwice += 1;
+      report.claimsPaid += paidClaims.length;
+      if (state?.refund?.status === 'SUCCESS') {
+        const source = state.refund.source ?? 'MERCHANT';
+        report.refundsBySource[source] = (report.refundsBySource[source] ?? 0) + 1;
+      }
+      const paidFen = paidClaims.reduce((sum, claim) => sum + claim.amountFen, 0);
+      const conserved =
+        ledger.disbursed + ledger.refunded === ledger.funded &&
+        (!completed.has(authNo) ||
+          (ledger.balance === 0 &&
+            state !== undefined &&
+            paidFen + state.refundedFen === state.totalFen &&
+            paidFen === ledger.disbursed));
+      if (!conserved) report.notConserved += 1;
     }
-    await sleep(1000);
-  }
-  watching = false;
-  await settlementWatch;
-  const latencies = [...settledAt].map(([key, at]) => at - acceptedAt.get(key)!).sort((a, b) => a - b);
-  options.log(
-    `claim to settled (ms): p50 ${latencies[Math.floor(latencies.length / 2)]}, p90 ${latencies[Math.floor(latencies.length * 0.9)]}, ` +
-      `slowest ${JSON.stringify(latencies.slice(-5))}`,
-  );
-  report.claimToSettledMs = {
-    p99: latencies[Math.max(0, Math.ceil(latencies.length * 0.99) - 1)] ?? 0,
-    max: latencies.at(-1) ?? 0,
-    settled: latencies.length,
-    unsettled: acceptedAt.size - latencies.length,
-  };
-  sandbox.faults.set({});
-  for (const authNo of authNos) {
-    const ledger = sandbox.ledger.packet(authNo);
-    const state = await packets.getState(authNo).catch(async (error: unknown) => {
-      const description = await temporal.workflow
-        .getHandle(`red-packet-${authNo}`)
-        .describe()
-        .catch(() => undefined);
-      options.log(
-        `state of ${authNo} unreadable: ${error instanceof Error ? error.message : String(error)}; ` +
-          `workflow ${description?.status.name ?? 'not found'}, ${description?.historyLength ?? '?'} events, ` +
-          `pending ${JSON.stringify(description?.raw.pendingActivities?.map((activity) => activity.activityType?.name) ?? [])}, ` +
-          `workflow task ${JSON.stringify(description?.raw.pendingWorkflowTask ?? null)}`,
-      );
-      return undefined;
-    });
-    const disbursements = ledger.operations.filter((operation) => operation.operationType === 'DISBURSE');
-    const refunds = ledger.operations.filter((operation) => operation.operationType === 'REFUND');
-    const paidClaims = state?.claims.filter((claim) => claim.status === 'PAID') ?? [];
-    if (completed.has(authNo)) report.completed += 1;
-    else {
-      report.stuck += 1;
-      options.log(
-        `stuck ${authNo}: ${state?.status ?? 'no answer'}, rejection ${JSON.stringify(state?.rejection ?? null)}, ` +
-          `refund ${JSON.stringify(state?.refund ?? null)}, claims ${JSON.stringify(state?.claims ?? [])}`,
-      );
-    }
-    if (
-      disbursements.length > paidClaims.length ||
-      new Set(disbursements.map((op) => op.outRequestNo)).size !== disbursements.length
-    )
-      report.paidTwice += 1;
-    if (refunds.length > 1) report.refundedTwice += 1;
-    const paidFen = paidClaims.reduce((sum, claim) => sum + claim.amountFen, 0);
-    const conserved =
-      ledger.disbursed + ledger.refunded === ledger.funded &&
-      (!completed.has(authNo) ||
-        (ledger.balance === 0 &&
-          state !== undefined &&
-          paidFen + state.refundedFen === state.totalFen &&
-          paidFen === ledger.disbursed));
-    if (!conserved) report.notConserved += 1;
-  }
 
-  worker?.kill('SIGKILL');
-  keys.store.close();
-  await listeners.close();
-  await merchant.close();
-  await sandbox.close();
-  await temporal.connection.close();
-  await temporalServer.stop();
-  rmSync(dir, { recursive: true, force: true });
-  return report;
+    return report;
+  } finally {
+    // Whatever happened, nothing this run started outlives it.
+    chaosOn = false;
+    watching = false;
+    stopping = true;
+    await monkey;
+    worker?.kill('SIGKILL');
+    keys.store.close();
+    await listeners.close().catch(() => undefined);
+    await merchant.close().catch(() => undefined);
+    await sandbox.close().catch(() => undefined);
+    await temporal.connection.close().catch(() => undefined);
+    await temporalServer.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

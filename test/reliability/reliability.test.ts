@@ -29,10 +29,16 @@ describe('reliability under worker kills, a Temporal restart and Alipay faults',
         `  refunded twice ${report.refundedTwice}, disbursed + refunded != total ${report.notConserved}`,
         `  accepted claim to settled payout: p99 ${seconds(report.claimToSettledMs.p99)}, max ${seconds(report.claimToSettledMs.max)}` +
           ` over ${report.claimToSettledMs.settled} claims (${report.claimToSettledMs.unsettled} never settled)`,
+        `  claims accepted ${report.claimsAccepted}, paid ${report.claimsPaid}; refunds by source ${JSON.stringify(report.refundsBySource)};` +
+          ` lifecycles not driven ${report.notDriven}`,
       ].join('\n'),
     );
     expect(report.workerKills).toBeGreaterThan(0);
     expect(report.temporalRestarts).toBe(1);
+    expect(report.notDriven).toBe(0);
+    // The run exercised what it claims: most claims were accepted and paid, refunds happened.
+    expect(report.claimsPaid).toBeGreaterThanOrEqual(lifecycles * 3 * 0.5);
+    expect(report.refundsBySource.MERCHANT ?? 0).toBeGreaterThan(0);
     expect(report.claimToSettledMs.unsettled).toBe(0);
     expect(report.claimToSettledMs.max).toBeLessThanOrEqual(CLAIM_TO_SETTLED_BOUND_MS);
     expect(report).toMatchObject({

@@ -341,8 +341,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           .getHandle(`red-packet-${authNo}`)
           .describe()
           .catch(() => undefined);
+        const history = await temporal.workflow
+          .getHandle(`red-packet-${authNo}`)
+          .fetchHistory()
+          .catch(() => undefined);
+        const taskFailure = history?.events
+          ?.map((event) => event.workflowTaskFailedEventAttributes?.failure)
+          .filter((failure) => failure)
+          .at(-1);
         options.log(
           `state of ${authNo} unreadable: ${error instanceof Error ? error.message : String(error)}; ` +
+            `last workflow task failure: ${taskFailure?.message ?? 'none'} ${taskFailure?.stackTrace?.slice(0, 1500) ?? ''}; ` +
             `workflow ${description?.status.name ?? 'not found'}, ${description?.historyLength ?? '?'} events, ` +
             `pending ${JSON.stringify(description?.raw.pendingActivities?.map((activity) => activity.activityType?.name) ?? [])}, ` +
             `workflow task ${JSON.stringify(description?.raw.pendingWorkflowTask ?? null)}`,

@@ -3,7 +3,7 @@
 // Used by test/reliability/reliability.test.ts (reduced in `npm test`, full in
 // `npm run test:reliability`).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -86,6 +86,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     keys: keys.store,
     // Dropped notifications are part of the run: ask Alipay after 5 s rather than 10 minutes.
     settings: { refundNotifyWaitMs: 5000 },
+    // The API's own 5xx, with the error behind it, into the run's log (level 50 is pino's error).
+    logger: {
+      stream: {
+        write: (line: string) => {
+          if (line.includes('"level":50')) options.log(`API error: ${line.slice(0, 2000)}`);
+        },
+      },
+    },
   });
   const apiUrl = listeners.api!.url;
   const notifyUrl = `${listeners.webhook!.url}/alipay/notify`;
@@ -111,10 +119,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code,
   );
   let worker: ChildProcess | undefined;
+  const workerLog = join(tmpdir(), `chaos-workers-${Date.now()}.log`);
+  options.log(`worker output: ${workerLog}`);
   const startWorker = async (): Promise<void> => {
+    // The workers' output outlives the run (its directory does not): a failing workflow task's
+    // stack is there.
+    const output = openSync(workerLog, 'a');
     worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
       cwd: ROOT,
-      stdio: 'ignore',
+      stdio: ['ignore', output, output],
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: temporalServer.address,
@@ -128,6 +141,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         WORKER_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
       },
     });
+    closeSync(output);
   };
   await startWorker();
   let chaosOn = true;

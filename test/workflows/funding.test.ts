@@ -377,7 +377,7 @@ describe('funding never verified', () => {
       const history = await lifecycle.packets.handle(authNo).fetchHistory();
       const attempts = history.events?.find((event) => event.activityTaskStartedEventAttributes)
         ?.activityTaskStartedEventAttributes?.attempt;
-      expect(attempts).toBe(8);
+      expect(attempts).toBe(20);
       await recordHistory('bounded-funding-unverified-rejected', lifecycle.packets.handle(authNo));
     } finally {
       await lifecycle.close();

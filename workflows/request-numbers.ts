@@ -3,8 +3,9 @@
 //
 // Once a finished packet's history is past retention a second lifecycle may start for its
 // auth_no, and it must never meet the first one's operations under its own numbers:
-// - A lifecycle's request tag (six characters chosen when it starts, carried unchanged in its
-//   input across continue-as-new) is in its refund's number and in every payout's but the first.
+// - A lifecycle's request tag (six characters drawn by its starter, adopted at its first run
+//   behind a patch marker and carried in the continued state) is in its refund's number and in
+//   every payout's but the first.
 // - The first payout's number is the packet's own, RP<auth_no>D1, in every lifecycle: it is the
 //   mark by which a later lifecycle finds this auth_no spent before it opens (verify-funding.ts),
 //   so a lifecycle that sends it has found it unused.

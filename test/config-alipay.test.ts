@@ -73,11 +73,14 @@ describe('Alipay configuration', () => {
     expect(() =>
       readAlipayConfig({ ...base, ALIPAY_PRIVATE_KEY_FILE: broken, ALIPAY_PUBLIC_KEY_FILE: broken }),
     ).toThrow(/^ALIPAY_PRIVATE_KEY_FILE: expected PEM/);
+    let refusal = '';
     try {
       readAlipayConfig({ ...base, ALIPAY_PRIVATE_KEY_FILE: broken });
     } catch (error) {
-      expect(String(error)).not.toContain('secretsecret');
+      refusal = String(error);
     }
+    expect(refusal).toMatch(/ALIPAY_PRIVATE_KEY_FILE: expected PEM/);
+    expect(refusal).not.toContain('secretsecret');
   });
 
   it('the standalone worker refuses to start without its config, in one line', () => {

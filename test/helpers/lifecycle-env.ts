@@ -124,7 +124,11 @@ export async function startLifecycleEnv(
   };
 }
 
-/** Polls until `check` passes (for eventually consistent things: the sandbox's notifications, visibility). */
+/**
+ * Polls until `check` passes (for eventually consistent things: the sandbox's notifications,
+ * visibility) and answers the value that passed; throws with the last value read if none did
+ * within `timeoutMs`, so a wait that never succeeds fails the test where it waited.
+ */
 export async function eventually<T>(
   read: () => Promise<T>,
   check: (value: T) => boolean,
@@ -134,7 +138,19 @@ export async function eventually<T>(
   for (;;) {
     const value = await read();
     if (check(value)) return value;
-    if (Date.now() > deadline) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`not reached within ${timeoutMs} ms; last value read: ${preview(value)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 2000 ? `${text.slice(0, 2000)}...` : text;
 }

@@ -70,21 +70,65 @@ interface Probe {
   path: string;
   body?: string;
   contentType?: string;
+  /** The one bad field of an otherwise valid body: the error must name it. */
+  field?: string;
 }
+
+/**
+ * Hostile values that are valid for a field (letters and digits are a valid `authNo`; a title
+ * may hold SQL or markup as text): sent there, they would make a valid request, so they are not
+ * probes of that field.
+ */
+const VALID_FOR: Record<string, unknown[]> = {
+  authNo: ['null', 'NaN', '1e2'],
+  outOrderNo: ['null', 'NaN', '1e2'],
+  payOperationId: ['null', 'NaN', '1e2'],
+  claimId: ['null', 'NaN', '1e2', '-0.01', '0.001', '100000000.01'],
+  title: [
+    ' ',
+    "'; DROP TABLE packets; --",
+    '<script>alert(1)</script>',
+    '../../etc/passwd',
+    '%00',
+    '红包'.repeat(50),
+    '${jndi:ldap://x}',
+    '{{7*7}}',
+    '\\u202e',
+    'null',
+    'NaN',
+    '1e2',
+    '-0.01',
+    '0.001',
+    '100000000.01',
+  ],
+};
 
 function probes(): Probe[] {
   const list: Probe[] = [];
-  const json = (method: string, path: string, body: unknown): Probe => ({
+  const json = (method: string, path: string, body: unknown, field?: string): Probe => ({
     method,
     path,
     body: JSON.stringify(body),
     contentType: 'application/json',
+    field,
   });
-  // Create: every field hostile in turn, the rest valid but authNo always unusable or invalid.
-  const validCreate = { authNo: 'HOSTILE1', outOrderNo: 'o1', amount: '1.00', split: 'claimant' };
+  const eachBadValue = (field: string, probe: (value: unknown) => Probe): void => {
+    for (const value of HOSTILE_VALUES) {
+      if (!(VALID_FOR[field] ?? []).includes(value)) list.push(probe(value));
+    }
+  };
+  // Create: a valid body (for a packet that does not exist) with exactly one field hostile.
+  const validCreate = {
+    authNo: 'HOSTILE1',
+    outOrderNo: 'o1',
+    payOperationId: 'HOSTILEPAY1',
+    amount: '1.00',
+    split: 'claimant',
+  };
   for (const field of [
     'authNo',
     'outOrderNo',
+    'payOperationId',
     'amount',
     'shares',
     'split',
@@ -92,27 +136,17 @@ function probes(): Probe[] {
     'expiresAt',
     'title',
   ]) {
-    for (const value of HOSTILE_VALUES) {
-      const body = { ...validCreate, [field]: value };
-      // A hostile value that happens to be valid for the field is made invalid by a bad amount.
-      list.push(json('POST', '/red-packets', field === 'amount' ? body : { ...body, amount: '1.001' }));
-    }
+    eachBadValue(field, (value) => json('POST', '/red-packets', { ...validCreate, [field]: value }, field));
   }
-  // Claims on the real packet: always invalid.
-  for (const value of HOSTILE_VALUES) {
-    list.push(
-      json('POST', `/red-packets/${authNo}/claims`, { claimId: value, payeeUserId: '2088000000000002' }),
-    );
-    list.push(json('POST', `/red-packets/${authNo}/claims`, { claimId: 'h', payeeUserId: value }));
-    list.push(
-      json('POST', `/red-packets/${authNo}/claims`, {
-        claimId: 'h',
-        payeeUserId: '2088000000000002',
-        amount: value === '1.00' ? '-1' : value,
-        extra: 1,
-      }),
+  // Claims on the real packet: a valid claim of 1.00 with exactly one field hostile.
+  const validClaim = { claimId: 'h', payeeUserId: '2088000000000002', amount: '1.00' };
+  for (const field of ['claimId', 'payeeUserId', 'amount']) {
+    eachBadValue(field, (value) =>
+      json('POST', `/red-packets/${authNo}/claims`, { ...validClaim, [field]: value }, field),
     );
   }
+  list.push(json('POST', `/red-packets/${authNo}/claims`, { ...validClaim, extra: 1 }, 'extra'));
+  list.push(json('POST', '/red-packets', { ...validCreate, extra: 1 }, 'extra'));
   // Truncated, empty, wrongly typed and nested bodies.
   for (const body of [
     '{"authNo":',
@@ -213,6 +247,18 @@ describe('hostile input', () => {
       if (outcome.probe.path.startsWith('/alipay/notify')) expect(outcome.body).toBe('fail');
       else expect(JSON.parse(outcome.body)).toHaveProperty('error');
     }
+    const misnamed = outcomes.filter(
+      (outcome) =>
+        outcome.probe.field !== undefined &&
+        (outcome.status !== 400 ||
+          (JSON.parse(outcome.body) as { field?: string }).field !== outcome.probe.field),
+    );
+    expect(
+      misnamed.map(
+        (outcome) =>
+          `${outcome.probe.field} ${outcome.probe.body?.slice(0, 120)} -> ${outcome.status} ${outcome.body}`,
+      ),
+    ).toEqual([]);
     expect((await env.request('GET', '/healthz')).status).toBe(200);
     expect((await env.request('GET', `/red-packets/${authNo}`)).json).toEqual(before);
     expect(env.sandbox.ledger.allPackets()).toHaveLength(packetsBefore);

@@ -19,6 +19,13 @@ export interface MethodFaults {
   /** Refuse for good: 40004 with `refuseSubCode` (default PAYEE_ACCOUNT_STATUS_ERROR), not applied. */
   refuseRate?: number;
   refuseSubCode?: string;
+  /**
+   * Accept a disburse or refund but leave it INIT (the amount held, answered `status: INIT`); it
+   * ends `pendingMs` later (default 5 s) as `pendingOutcome` says: SUCCESS (default) or CLOSED.
+   */
+  pendingRate?: number;
+  pendingMs?: number;
+  pendingOutcome?: 'SUCCESS' | 'CLOSED';
 }
 
 export interface NotifyFaults {
@@ -42,6 +49,7 @@ const RATE_KEYS = [
   'lostResponseRate',
   'refuseRate',
   'lateApplyRate',
+  'pendingRate',
   'dropRate',
   'duplicateRate',
   'earlyRate',
@@ -61,6 +69,11 @@ function checkNumbers(where: string, values: object): void {
       if (!ok) throw new FaultConfigError(`${where}.hangPayees must be at most 100 payee ids`);
       continue;
     }
+    if (key === 'pendingOutcome') {
+      if (value !== 'SUCCESS' && value !== 'CLOSED')
+        throw new FaultConfigError(`${where}.pendingOutcome must be SUCCESS or CLOSED`);
+      continue;
+    }
     if (key === 'refuseSubCode') {
       if (typeof value !== 'string' || !/^[A-Z_.]{1,64}$/.test(value))
         throw new FaultConfigError(`${where}.refuseSubCode must be an Alipay sub_code`);
@@ -71,7 +84,7 @@ function checkNumbers(where: string, values: object): void {
     }
     if (RATE_KEYS.includes(key) && value > 1)
       throw new FaultConfigError(`${where}.${key} must be between 0 and 1`);
-    if (!RATE_KEYS.includes(key) && key !== 'latencyMs' && key !== 'lateApplyMs')
+    if (!RATE_KEYS.includes(key) && !['latencyMs', 'lateApplyMs', 'pendingMs'].includes(key))
       throw new FaultConfigError(`${where}.${key} is not a fault`);
   }
 }

@@ -7,7 +7,7 @@ import { responseNodeName } from '../alipay/response';
 import { REFUND_SUCCESS_NOTIFY_TYPE } from '../alipay/notify';
 import { buildSignContent, verifyRsa2 } from '../alipay/sign';
 import { alipayTimestamp } from '../alipay/timestamp';
-import type { Faults } from './faults';
+import type { Faults, MethodFaults } from './faults';
 import type { SandboxKeys } from './key-files';
 import { Ledger, LedgerRefusal, type Operation, type Packet } from './ledger';
 import type { Notifier } from './notifier';
@@ -168,10 +168,13 @@ export class SandboxGateway {
       return this.answer(failure(nodeName, '40004', subCode, 'refused by a sandbox fault', signer));
     }
 
+    const pending =
+      (method === METHODS.disburse || method === METHODS.refund) && this.deps.faults.roll(faults.pendingRate);
     let body: string;
     let notifications: Array<() => Promise<void>> = [];
     try {
-      const applied = this.apply(method, biz, params);
+      const applied = this.apply(method, biz, params, pending);
+      if (pending) this.finishLater(applied.operation, faults, params.notify_url);
       body = success(method, applied.fields, signer);
       notifications = applied.notifications;
     } catch (error) {
@@ -236,11 +239,31 @@ export class SandboxGateway {
     }
   }
 
+  /** The `pending` fault: the INIT operation ends after `pendingMs`, as `pendingOutcome` says. */
+  private finishLater(operation: Operation | undefined, faults: MethodFaults, notifyUrl?: string): void {
+    if (!operation) return;
+    const timer = setTimeout(() => {
+      this.pendingTimers.delete(timer);
+      const finished = this.deps.ledger.finishPending(
+        operation.operationId,
+        faults.pendingOutcome ?? 'SUCCESS',
+      );
+      if (finished.status === 'SUCCESS' && finished.operationType === 'REFUND' && notifyUrl)
+        void this.notifyRefund(notifyUrl, finished);
+    }, faults.pendingMs ?? 5000);
+    this.pendingTimers.add(timer);
+  }
+
   private apply(
     method: string,
     biz: Biz,
     params: Params,
-  ): { fields: Record<string, string>; notifications: Array<() => Promise<void>> } {
+    pending = false,
+  ): {
+    fields: Record<string, string>;
+    notifications: Array<() => Promise<void>>;
+    operation?: Operation;
+  } {
     const ledger = this.deps.ledger;
     switch (method) {
       case METHODS.agreementPay:
@@ -263,28 +286,35 @@ export class SandboxGateway {
         return { fields: operationFields(operation), notifications: [] };
       }
       case METHODS.disburse: {
-        const operation = ledger.disburse({
-          authNo: text(biz, 'deduct_auth_no'),
-          payOutOrderNo: text(biz, 'deduct_out_order_no'),
-          outOrderNo: required(biz, 'out_order_no'),
-          outRequestNo: required(biz, 'out_request_no'),
-          orderTitle: required(biz, 'order_title', 100),
-          amount: amountOf(biz),
-          ...this.payee(biz),
-        });
-        return { fields: operationFields(operation), notifications: [] };
+        const operation = ledger.disburse(
+          {
+            authNo: text(biz, 'deduct_auth_no'),
+            payOutOrderNo: text(biz, 'deduct_out_order_no'),
+            outOrderNo: required(biz, 'out_order_no'),
+            outRequestNo: required(biz, 'out_request_no'),
+            orderTitle: required(biz, 'order_title', 100),
+            amount: amountOf(biz),
+            ...this.payee(biz),
+          },
+          { pending },
+        );
+        return { fields: operationFields(operation), notifications: [], operation };
       }
       case METHODS.refund: {
-        const operation = ledger.refund({
-          authNo: required(biz, 'auth_no'),
-          outRequestNo: required(biz, 'out_request_no'),
-          amount: amountOf(biz),
-          remark: required(biz, 'remark', 100),
-        });
+        const operation = ledger.refund(
+          {
+            authNo: required(biz, 'auth_no'),
+            outRequestNo: required(biz, 'out_request_no'),
+            amount: amountOf(biz),
+            remark: required(biz, 'remark', 100),
+          },
+          { pending },
+        );
         const url = params.notify_url;
         return {
           fields: operationFields(operation),
-          notifications: url ? [() => this.notifyRefund(url, operation)] : [],
+          notifications: url && !pending ? [() => this.notifyRefund(url, operation)] : [],
+          operation,
         };
       }
       case METHODS.operationQuery: {

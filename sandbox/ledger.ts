@@ -32,6 +32,8 @@ export interface Packet {
   disbursed: Fen;
   refunded: Fen;
   balance: Fen;
+  /** Held by operations still INIT: neither in the balance nor paid out yet. */
+  pending: Fen;
   expiresAt?: Date;
   /** The pay call's notify_url: the automatic refund at expiry is reported there. */
   payNotifyUrl?: string;
@@ -129,7 +131,8 @@ export class Ledger {
   }
 
   private assertConserved(packet: Packet): void {
-    if (packet.funded !== packet.disbursed + packet.refunded + packet.balance || packet.balance < 0) {
+    const accounted = packet.disbursed + packet.refunded + packet.balance + packet.pending;
+    if (packet.funded !== accounted || packet.balance < 0 || packet.pending < 0) {
       throw new Error(`sandbox ledger broke conservation for ${packet.authNo}`);
     }
   }
@@ -148,6 +151,7 @@ export class Ledger {
       disbursed: 0,
       refunded: 0,
       balance: 0,
+      pending: 0,
       payNotifyUrl: input.notifyUrl,
       operations: [],
     };
@@ -184,31 +188,74 @@ export class Ledger {
     return operation;
   }
 
-  disburse(input: DisburseInput): Operation {
+  /**
+   * `pending`: Alipay accepts the request but has not finished it (status INIT): the amount leaves
+   * the balance now and moves when `finishPending` says how the operation ended.
+   */
+  disburse(input: DisburseInput, { pending = false } = {}): Operation {
     const authNo = input.authNo ?? this.byPayOrder.get(input.payOutOrderNo ?? '');
     const packet = this.openPacket(authNo);
     // A reused request number is answered as such before anything else, as Alipay does.
     this.claimRequestKey(input.outOrderNo, input.outRequestNo, () => this.checkBalance(packet, input.amount));
     packet.balance -= input.amount;
-    packet.disbursed += input.amount;
+    if (pending) packet.pending += input.amount;
+    else packet.disbursed += input.amount;
     return this.record(packet, {
       operationType: 'DISBURSE',
       outOrderNo: input.outOrderNo,
       outRequestNo: input.outRequestNo,
       amount: input.amount,
-      status: 'SUCCESS',
+      status: pending ? 'INIT' : 'SUCCESS',
       orderTitle: input.orderTitle,
       payeeUserId: input.payeeUserId,
       payeeLogonId: input.payeeLogonId,
     });
   }
 
-  refund(input: RefundInput): Operation {
+  /** `pending` as for `disburse`. */
+  refund(input: RefundInput, { pending = false } = {}): Operation {
     const packet = this.openPacket(input.authNo);
     this.claimRequestKey(packet.outOrderNo, input.outRequestNo, () =>
       this.checkBalance(packet, input.amount),
     );
-    return this.applyRefund(packet, input.outRequestNo, input.amount, input.remark);
+    if (!pending) return this.applyRefund(packet, input.outRequestNo, input.amount, input.remark);
+    packet.balance -= input.amount;
+    packet.pending += input.amount;
+    return this.record(packet, {
+      operationType: 'REFUND',
+      outOrderNo: packet.outOrderNo,
+      outRequestNo: input.outRequestNo,
+      amount: input.amount,
+      status: 'INIT',
+      remark: input.remark,
+    });
+  }
+
+  /**
+   * An INIT operation ends: SUCCESS moves its amount, CLOSED gives it back to the balance (or, when
+   * the packet closed meanwhile, back to the payer as part of Alipay's own refund).
+   */
+  finishPending(operationId: string, outcome: 'SUCCESS' | 'CLOSED'): Operation {
+    const operation = this.operationsById.get(operationId);
+    if (!operation || operation.status !== 'INIT' || operation.operationType === 'PAY') {
+      throw new Error(`no pending payout or refund ${operationId}`);
+    }
+    const packet = this.packet(operation.authNo);
+    packet.pending -= operation.amount;
+    operation.status = outcome;
+    if (outcome === 'SUCCESS') {
+      operation.gmtTrans = this.now();
+      if (operation.operationType === 'DISBURSE') packet.disbursed += operation.amount;
+      else packet.refunded += operation.amount;
+    } else if (packet.status === 'CLOSED') {
+      packet.refunded += operation.amount;
+    } else {
+      packet.balance += operation.amount;
+    }
+    if (packet.status === 'OPEN' && packet.balance === 0 && packet.pending === 0 && packet.refunded > 0)
+      packet.status = 'CLOSED';
+    this.assertConserved(packet);
+    return operation;
   }
 
   /** Alipay's own refund of the balance at expiry; undefined when nothing is left. */

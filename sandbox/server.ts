@@ -42,6 +42,8 @@ export interface PacketView {
   disbursed: string;
   refunded: string;
   balance: string;
+  /** Held by payouts and refunds Alipay has not finished (INIT). */
+  pending: string;
   expiresAt: string | null;
   operations: Array<Record<string, string | null>>;
 }
@@ -55,6 +57,7 @@ export function packetView(packet: Packet): PacketView {
     disbursed: formatFen(packet.disbursed),
     refunded: formatFen(packet.refunded),
     balance: formatFen(packet.balance),
+    pending: formatFen(packet.pending),
     expiresAt: packet.expiresAt?.toISOString() ?? null,
     operations: packet.operations.map((operation) => ({
       operationId: operation.operationId,

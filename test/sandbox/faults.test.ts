@@ -104,9 +104,25 @@ describe('gateway faults', () => {
     expect(sandbox.ledger.packet(authNo).disbursed).toBe(7);
   });
 
+  it('leaves a payout INIT with its amount held, then ends it SUCCESS or CLOSED as asked', async () => {
+    const authNo = await fundedPacket(100);
+    const held = (id: string, amount: number) => disburse(gateway, disburseRequest(authNo, id, amount));
+    sandbox.faults.set({ methods: { '*': { pendingRate: 1, pendingMs: 200 } } });
+    expect(await held('ends-paid', 10)).toMatchObject({ status: 'INIT', amount: 10 });
+    sandbox.faults.set({ methods: { '*': { pendingRate: 1, pendingMs: 200, pendingOutcome: 'CLOSED' } } });
+    expect(await held('ends-closed', 20)).toMatchObject({ status: 'INIT', amount: 20 });
+    expect(sandbox.ledger.packet(authNo)).toMatchObject({ balance: 70, pending: 30, disbursed: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(sandbox.ledger.packet(authNo)).toMatchObject({ balance: 90, pending: 0, disbursed: 10 });
+    const statusOf = async (id: string) =>
+      (await queryOperation(gateway, disburseRequest(authNo, id, 0))).status;
+    expect([await statusOf('ends-paid'), await statusOf('ends-closed')]).toEqual(['SUCCESS', 'CLOSED']);
+  });
+
   it('refuses a malformed fault setting', async () => {
     expect((await setFaults({ methods: { '*': { hangRate: 2 } } })).status).toBe(400);
     expect((await setFaults({ notify: { dropRate: 'often' } })).status).toBe(400);
+    expect((await setFaults({ methods: { '*': { pendingOutcome: 'LATER' } } })).status).toBe(400);
   });
 });
 

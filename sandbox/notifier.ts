@@ -13,9 +13,12 @@ export interface Delivery {
   notifyId: string;
   url: string;
   attempt: number;
+  /** What the receiver answered, or DROPPED when a fault dropped the notification unsent. */
   answer: string;
   at: Date;
 }
+
+export const DROPPED = 'DROPPED (sandbox fault: never sent)';
 
 export interface NotifierOptions {
   alipayPrivateKey: KeyObject;
@@ -26,7 +29,8 @@ export interface NotifierOptions {
 }
 
 export class Notifier {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** The retry waiting for each notification that has not been answered `success` yet. */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private readonly deliveries: Delivery[] = [];
   private stopped = false;
 
@@ -46,7 +50,10 @@ export class Notifier {
     };
     params.sign = signRsa2(buildSignContent(params, ['sign', 'sign_type']), this.options.alipayPrivateKey);
     const faults = this.options.faults;
-    if (faults.roll(faults.notify().dropRate)) return { notifyId, firstAttempt: Promise.resolve() };
+    if (faults.roll(faults.notify().dropRate)) {
+      this.record({ notifyId, url, attempt: 0, answer: DROPPED, at: new Date() });
+      return { notifyId, firstAttempt: Promise.resolve() };
+    }
     const copies = faults.roll(faults.notify().duplicateRate) ? 2 : 1;
     return { notifyId, firstAttempt: this.attempt(url, params, 0, copies) };
   }
@@ -59,19 +66,26 @@ export class Notifier {
   ): Promise<void> {
     if (this.stopped) return;
     const answers = await Promise.all(Array.from({ length: copies }, () => this.post(url, params)));
-    for (const answer of answers) {
-      const delivery = { notifyId: params.notify_id!, url, attempt, answer, at: new Date() };
-      this.deliveries.push(delivery);
-      this.options.onDelivery?.(delivery);
-    }
+    const notifyId = params.notify_id!;
+    for (const answer of answers) this.record({ notifyId, url, attempt, answer, at: new Date() });
     if (answers.includes('success')) return;
     const delay = ALIPAY_RETRY_SCHEDULE_MS[attempt];
     if (delay === undefined || this.stopped) return;
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.retries.delete(notifyId);
       void this.attempt(url, params, attempt + 1, copies);
     }, delay * this.options.timeScale);
-    this.timers.add(timer);
+    this.retries.set(notifyId, timer);
+  }
+
+  private record(delivery: Delivery): void {
+    this.deliveries.push(delivery);
+    this.options.onDelivery?.(delivery);
+  }
+
+  /** Whether another attempt of this notification is still to come. */
+  retryPending(notifyId: string): boolean {
+    return this.retries.has(notifyId);
   }
 
   private async post(url: string, params: Record<string, string>): Promise<string> {
@@ -96,7 +110,7 @@ export class Notifier {
 
   stop(): void {
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
   }
 }

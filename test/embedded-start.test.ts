@@ -114,7 +114,7 @@ describe('npm start (embedded default)', () => {
 
     // The CLI demo against this `npm start`, with the same variables and no key given: it finds
     // the development key, funds a packet in the sandbox and sees it through.
-    const demo = await redpacket(env, 'demo', '--ttl-seconds', '2', '--shares', '4');
+    const demo = await redpacket(env, 'demo', '--ttl-seconds', '6', '--shares', '4');
     const demoOutput = demo.stdout + demo.stderr;
     expect(demo.code).toBe(0);
     expect(demoOutput).toContain('Final state: COMPLETED');

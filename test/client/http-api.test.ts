@@ -44,7 +44,7 @@ describe('a whole lifecycle through the API', () => {
       amount: '10.00',
       shares: 4,
       split: 'fixed',
-      ttlSeconds: 3,
+      ttlSeconds: 8,
       title: '新年红包',
     };
     const created = await env.request('POST', '/red-packets', body);
@@ -74,7 +74,7 @@ describe('a whole lifecycle through the API', () => {
     const final = await eventually(
       () => env.request('GET', `/red-packets/${authNo}`),
       (response) => response.json.status === 'COMPLETED',
-      20_000,
+      30_000,
     );
     expect(final.json).toMatchObject({
       authNo,

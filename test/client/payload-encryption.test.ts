@@ -195,9 +195,8 @@ describe('the codec endpoint', () => {
 
   it('needs the codec scope when its listener is not bound to loopback, even from loopback', async () => {
     expect((await codecCall(exposed, {})).status).toBe(401);
-    const noCodec = exposed.mint(['packets:read', 'packets:claim', 'packets:create', 'packets:close']);
-    const codecOnly = exposed.mint(['codec']);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the store re-reads every 100 ms
+    const noCodec = await exposed.mint(['packets:read', 'packets:claim', 'packets:create', 'packets:close']);
+    const codecOnly = await exposed.mint(['codec']);
     const refused = await codecCall(exposed, {}, noCodec.token);
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({ scope: 'codec' });
@@ -230,8 +229,7 @@ describe('the codec endpoint', () => {
     expect(onLoopback).toContain(`"authNo": "${authNo}"`);
     expect(onLoopback).toContain('"status": "OPEN"');
 
-    const keyed = exposed.mint(['codec']);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const keyed = await exposed.mint(['codec']);
     const withKey = await temporalCli(
       ...query,
       '--codec-endpoint',

@@ -50,8 +50,8 @@ export interface HttpEnv {
   token: string;
   /** Every log line both listeners wrote. */
   logs: string[];
-  /** Mints a key into the keys file (the running store sees it within its reload interval). */
-  mint(scopes: readonly Scope[]): { id: string; token: string };
+  /** Mints a key into the keys file and resolves once the running store accepts it. */
+  mint(scopes: readonly Scope[]): Promise<{ id: string; token: string }>;
   revoke(id: string): void;
   sandbox: RunningSandbox;
   gateway: AlipayGateway;

@@ -5,6 +5,8 @@ import { settleOperation, type ExpectedOperation } from '../../activities/settle
 import { agreementPay, disburse, queryOperation, refund, type FundOperation } from '../../alipay/methods';
 import type { AlipayGateway } from '../../alipay/gateway';
 import type { RunningSandbox } from '../../sandbox/server';
+import { DROPPED } from '../../sandbox/notifier';
+import { eventually } from '../helpers/lifecycle-env';
 import { merchantGateway, startTestSandbox } from '../helpers/sandbox';
 import { startNotifyReceiver, type NotifyReceiver } from '../helpers/notify-receiver';
 
@@ -138,6 +140,10 @@ describe('notification faults and retries', () => {
   }
 
   const forPacket = (authNo: string) => receiver.received.filter((fields) => fields.auth_no === authNo);
+  const dropped = async () =>
+    sandbox.notifier
+      .history()
+      .filter((delivery) => delivery.url === receiver.url && delivery.answer === DROPPED);
 
   it('retries until the answer is exactly success, with the same notify_id', async () => {
     receiver.answers.push('fail', 'SUCCESS ', 'success');
@@ -148,7 +154,8 @@ describe('notification faults and retries', () => {
     const deliveries = forPacket(authNo);
     expect(deliveries).toHaveLength(3);
     expect(new Set(deliveries.map((fields) => fields.notify_id)).size).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Answered `success`: no attempt is left to come.
+    expect(sandbox.notifier.retryPending(deliveries[0]!.notify_id!)).toBe(false);
     expect(forPacket(authNo)).toHaveLength(3);
   });
 
@@ -185,8 +192,13 @@ describe('notification faults and retries', () => {
 
   it('drops notifications on demand', async () => {
     sandbox.faults.set({ notify: { dropRate: 1 } });
+    const droppedBefore = (await dropped()).length;
     const { authNo } = await refundWithNotify(100);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Sent right after the answer: recorded as dropped, never posted, no retry to come.
+    const [drop] = (await eventually(dropped, (drops) => drops.length > droppedBefore, 5000)).slice(
+      droppedBefore,
+    );
+    expect(sandbox.notifier.retryPending(drop!.notifyId)).toBe(false);
     expect(forPacket(authNo)).toHaveLength(0);
     expect(sandbox.ledger.packet(authNo).refunded).toBe(100);
   });

@@ -98,7 +98,7 @@ describe('claim rules', () => {
   it('a claim at or after expiresAt is refused PACKET_EXPIRED while the packet is still closing, and adds no history', async () => {
     env.sandbox.faults.set({ methods: { [DISBURSE]: { hangRate: 1 } } });
     try {
-      const { authNo } = await env.openPacket({ amount: '3.00', shares: 3, split: 'fixed', ttlSeconds: 2 });
+      const { authNo } = await env.openPacket({ amount: '3.00', shares: 3, split: 'fixed', ttlSeconds: 6 });
       expect(await claim(authNo, { claimId: 'early', payeeUserId: userId(1) })).toMatchObject({
         status: 200,
         json: { status: 'PENDING' },

@@ -26,7 +26,8 @@ const result = (authNo: string) => env.packets.handle(authNo).result() as Promis
 
 describe('split modes', () => {
   it('fixed: equal shares, the rest refunded at expiry, completed on the refund notification', async () => {
-    const { authNo } = await env.fundAndStart({ totalFen: 1000, split: 'fixed', shares: 3, ttlMs: 2500 });
+    // Ten seconds: far more than two claims take on a loaded machine; the expiry is what is tested.
+    const { authNo } = await env.fundAndStart({ totalFen: 1000, split: 'fixed', shares: 3, ttlMs: 10_000 });
     expect(await env.packets.claim(authNo, { claimId: 'a', ...payee(1) })).toMatchObject({
       accepted: true,
       amountFen: 333,
@@ -256,7 +257,8 @@ describe('cost', () => {
   // the refund's answer (both orders happen).
   it('a lifecycle with 10 claims bills at most 2k + 11 actions', async () => {
     const k = 10;
-    const { authNo } = await env.fundAndStart({ totalFen: 5000, split: 'fixed', shares: 20, ttlMs: 3000 });
+    // Fifteen seconds for ten claims: closed by its expiry, so no close signal adds to the bill.
+    const { authNo } = await env.fundAndStart({ totalFen: 5000, split: 'fixed', shares: 20, ttlMs: 15_000 });
     for (let i = 0; i < k; i++) await env.packets.claim(authNo, { claimId: `cost${i}`, ...payee(i) });
     const final = await result(authNo);
     expect(final.refund?.status).toBe('SUCCESS');

@@ -55,6 +55,9 @@ const RATE_KEYS = [
   'earlyRate',
 ];
 
+/** Delays longer than a day are not a fault worth simulating (and overflow Node's timers). */
+const MAX_DELAY_MS = 86_400_000;
+
 export class FaultConfigError extends Error {
   override name = 'FaultConfigError';
 }
@@ -82,6 +85,8 @@ function checkNumbers(where: string, values: object): void {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new FaultConfigError(`${where}.${key} must be a non-negative number`);
     }
+    if (key.endsWith('Ms') && value > MAX_DELAY_MS)
+      throw new FaultConfigError(`${where}.${key} must be at most ${MAX_DELAY_MS} (a day)`);
     if (RATE_KEYS.includes(key) && value > 1)
       throw new FaultConfigError(`${where}.${key} must be between 0 and 1`);
     if (!RATE_KEYS.includes(key) && !['latencyMs', 'lateApplyMs', 'pendingMs'].includes(key))

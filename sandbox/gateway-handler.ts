@@ -244,13 +244,21 @@ export class SandboxGateway {
     if (!operation) return;
     const timer = setTimeout(() => {
       this.pendingTimers.delete(timer);
-      const finished = this.deps.ledger.finishPending(
-        operation.operationId,
-        faults.pendingOutcome ?? 'SUCCESS',
-      );
-      if (finished.status === 'SUCCESS' && finished.operationType === 'REFUND' && notifyUrl)
-        void this.notifyRefund(notifyUrl, finished);
+      try {
+        const ended = this.deps.ledger.finishPending(
+          operation.operationId,
+          faults.pendingOutcome ?? 'SUCCESS',
+        );
+        if (ended.operation.status === 'SUCCESS' && ended.operation.operationType === 'REFUND' && notifyUrl)
+          void this.notifyRefund(notifyUrl, ended.operation);
+        const payNotifyUrl = this.deps.ledger.packet(operation.authNo).payNotifyUrl;
+        if (ended.automaticRefund && payNotifyUrl)
+          void this.notifyRefund(payNotifyUrl, ended.automaticRefund, { automatic: true });
+      } catch (error) {
+        console.error(`sandbox: ending ${operation.operationId} failed: ${String(error)}`);
+      }
     }, faults.pendingMs ?? 5000);
+    timer.unref();
     this.pendingTimers.add(timer);
   }
 

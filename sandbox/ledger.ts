@@ -232,10 +232,14 @@ export class Ledger {
   }
 
   /**
-   * An INIT operation ends: SUCCESS moves its amount, CLOSED gives it back to the balance (or, when
-   * the packet closed meanwhile, back to the payer as part of Alipay's own refund).
+   * An INIT operation ends: SUCCESS moves its amount, CLOSED gives it back to the balance, or, when
+   * the packet closed meanwhile (Alipay's timeout refund took the rest), back to the payer as an
+   * automatic refund of its own, recorded like the first.
    */
-  finishPending(operationId: string, outcome: 'SUCCESS' | 'CLOSED'): Operation {
+  finishPending(
+    operationId: string,
+    outcome: 'SUCCESS' | 'CLOSED',
+  ): { operation: Operation; automaticRefund?: Operation } {
     const operation = this.operationsById.get(operationId);
     if (!operation || operation.status !== 'INIT' || operation.operationType === 'PAY') {
       throw new Error(`no pending payout or refund ${operationId}`);
@@ -243,19 +247,23 @@ export class Ledger {
     const packet = this.packet(operation.authNo);
     packet.pending -= operation.amount;
     operation.status = outcome;
+    let automaticRefund: Operation | undefined;
     if (outcome === 'SUCCESS') {
       operation.gmtTrans = this.now();
       if (operation.operationType === 'DISBURSE') packet.disbursed += operation.amount;
       else packet.refunded += operation.amount;
-    } else if (packet.status === 'CLOSED') {
-      packet.refunded += operation.amount;
     } else {
       packet.balance += operation.amount;
+      if (packet.status === 'CLOSED') {
+        const outRequestNo = `AUTO_REFUND_${packet.authNo}_${operation.operationId}`;
+        this.claimRequestKey(packet.outOrderNo, outRequestNo);
+        automaticRefund = this.applyRefund(packet, outRequestNo, operation.amount, 'timeout refund');
+      }
     }
     if (packet.status === 'OPEN' && packet.balance === 0 && packet.pending === 0 && packet.refunded > 0)
       packet.status = 'CLOSED';
     this.assertConserved(packet);
-    return operation;
+    return { operation, automaticRefund };
   }
 
   /** Alipay's own refund of the balance at expiry; undefined when nothing is left. */
@@ -276,7 +284,8 @@ export class Ledger {
   private applyRefund(packet: Packet, outRequestNo: string, amount: Fen, remark: string): Operation {
     packet.balance -= amount;
     packet.refunded += amount;
-    if (packet.balance === 0) packet.status = 'CLOSED';
+    // Closed once nothing is left, and nothing is still on its way (INIT operations).
+    if (packet.balance === 0 && packet.pending === 0) packet.status = 'CLOSED';
     return this.record(packet, {
       operationType: 'REFUND',
       outOrderNo: packet.outOrderNo,

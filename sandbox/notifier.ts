@@ -29,8 +29,9 @@ export interface NotifierOptions {
 }
 
 export class Notifier {
-  /** The retry waiting for each notification that has not been answered `success` yet. */
-  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Notifications with an attempt on its way or still to come: not answered `success`, not given up. */
+  private readonly unsettled = new Set<string>();
   private readonly deliveries: Delivery[] = [];
   private stopped = false;
 
@@ -55,6 +56,7 @@ export class Notifier {
       return { notifyId, firstAttempt: Promise.resolve() };
     }
     const copies = faults.roll(faults.notify().duplicateRate) ? 2 : 1;
+    this.unsettled.add(notifyId);
     return { notifyId, firstAttempt: this.attempt(url, params, 0, copies) };
   }
 
@@ -64,18 +66,20 @@ export class Notifier {
     attempt: number,
     copies: number,
   ): Promise<void> {
-    if (this.stopped) return;
-    const answers = await Promise.all(Array.from({ length: copies }, () => this.post(url, params)));
     const notifyId = params.notify_id!;
+    if (this.stopped) return void this.unsettled.delete(notifyId);
+    const answers = await Promise.all(Array.from({ length: copies }, () => this.post(url, params)));
     for (const answer of answers) this.record({ notifyId, url, attempt, answer, at: new Date() });
-    if (answers.includes('success')) return;
     const delay = ALIPAY_RETRY_SCHEDULE_MS[attempt];
-    if (delay === undefined || this.stopped) return;
+    if (answers.includes('success') || delay === undefined || this.stopped) {
+      this.unsettled.delete(notifyId);
+      return;
+    }
     const timer = setTimeout(() => {
-      this.retries.delete(notifyId);
+      this.timers.delete(timer);
       void this.attempt(url, params, attempt + 1, copies);
     }, delay * this.options.timeScale);
-    this.retries.set(notifyId, timer);
+    this.timers.add(timer);
   }
 
   private record(delivery: Delivery): void {
@@ -83,9 +87,9 @@ export class Notifier {
     this.options.onDelivery?.(delivery);
   }
 
-  /** Whether another attempt of this notification is still to come. */
+  /** Whether an attempt of this notification is on its way or still to come. */
   retryPending(notifyId: string): boolean {
-    return this.retries.has(notifyId);
+    return this.unsettled.has(notifyId);
   }
 
   private async post(url: string, params: Record<string, string>): Promise<string> {
@@ -110,7 +114,8 @@ export class Notifier {
 
   stop(): void {
     this.stopped = true;
-    for (const timer of this.retries.values()) clearTimeout(timer);
-    this.retries.clear();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.unsettled.clear();
   }
 }

@@ -121,6 +121,59 @@ describe('gateway faults', () => {
     expect([await statusOf('ends-paid'), await statusOf('ends-closed')]).toEqual(['SUCCESS', 'CLOSED']);
   });
 
+  it('a payout Alipay CLOSED after the packet expired goes back to the payer as an automatic refund, recorded and notified', async () => {
+    const pay = await agreementPay(
+      gateway,
+      {
+        outOrderNo: `FPAY-late-${Date.now()}`,
+        outRequestNo: `FPAY-late-${Date.now()}-R`,
+        orderTitle: '红包',
+        amount: 1000,
+        payerUserId: '2088000000000001',
+      },
+      { notifyUrl: receiver.url },
+    );
+    const authNo = pay.authNo;
+    sandbox.faults.set({ methods: { '*': { pendingRate: 1, pendingMs: 300, pendingOutcome: 'CLOSED' } } });
+    await disburse(gateway, disburseRequest(authNo, 'held', 300));
+    sandbox.faults.set({});
+    expect(sandbox.gateway.expire(authNo)).toMatchObject({ amount: 700 });
+    expect(sandbox.ledger.packet(authNo)).toMatchObject({ status: 'CLOSED', refunded: 700, pending: 300 });
+    const notified = await eventually(
+      async () => receiver.received.filter((fields) => fields.auth_no === authNo),
+      (fields) => fields.length === 2,
+      5000,
+    );
+    expect(notified.map((fields) => fields.amount).sort()).toEqual(['3.00', '7.00']);
+    const ledger = sandbox.ledger.packet(authNo);
+    expect(ledger).toMatchObject({ refunded: 1000, disbursed: 0, pending: 0, balance: 0 });
+    const refunds = ledger.operations.filter((operation) => operation.operationType === 'REFUND');
+    expect(refunds.map((operation) => [operation.amount, operation.status])).toEqual([
+      [700, 'SUCCESS'],
+      [300, 'SUCCESS'],
+    ]);
+  });
+
+  it('an INIT refund keeps the packet open until it ends; ended SUCCESS, it is notified', async () => {
+    const authNo = await fundedPacket(100);
+    sandbox.faults.set({ methods: { '*': { pendingRate: 1, pendingMs: 300 } } });
+    const pending = await refund(
+      gateway,
+      { authNo, outRequestNo: `FR-${authNo}`, amount: 100, remark: 'r' },
+      { notifyUrl: receiver.url },
+    );
+    sandbox.faults.set({});
+    expect(pending.status).toBe('INIT');
+    expect(sandbox.ledger.packet(authNo)).toMatchObject({ status: 'OPEN', balance: 0, pending: 100 });
+    const notified = await eventually(
+      async () => receiver.received.filter((fields) => fields.auth_no === authNo),
+      (fields) => fields.length === 1,
+      5000,
+    );
+    expect(notified[0]).toMatchObject({ amount: '1.00', out_request_no: `FR-${authNo}` });
+    expect(sandbox.ledger.packet(authNo)).toMatchObject({ status: 'CLOSED', refunded: 100, pending: 0 });
+  });
+
   it('refuses a malformed fault setting', async () => {
     expect((await setFaults({ methods: { '*': { hangRate: 2 } } })).status).toBe(400);
     expect((await setFaults({ notify: { dropRate: 'often' } })).status).toBe(400);
@@ -145,18 +198,34 @@ describe('notification faults and retries', () => {
       .history()
       .filter((delivery) => delivery.url === receiver.url && delivery.answer === DROPPED);
 
-  it('retries until the answer is exactly success, with the same notify_id', async () => {
+  it('retries until the answer is exactly success, with the same notify_id, then stops', async () => {
     receiver.answers.push('fail', 'SUCCESS ', 'success');
     const { authNo } = await refundWithNotify(100);
-    // 4 min and 10 min at time scale 0.001: 240 ms and 600 ms.
-    for (let i = 0; i < 300 && forPacket(authNo).length < 3; i++)
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    const first = await eventually(
+      async () => forPacket(authNo),
+      (fields) => fields.length >= 1,
+      5000,
+    );
+    const notifyId = first[0]!.notify_id!;
+    // Answered `fail`: another attempt is to come (4 min at time scale 0.001: 240 ms).
+    expect(sandbox.notifier.retryPending(notifyId)).toBe(true);
+    // The third attempt is answered `success`: the notifier records it and has nothing left to send.
+    const answers = () =>
+      Promise.resolve(
+        sandbox.notifier
+          .history()
+          .filter((delivery) => delivery.notifyId === notifyId)
+          .map((delivery) => delivery.answer),
+      );
+    expect(await eventually(answers, (seen) => seen.includes('success'), 10_000)).toEqual([
+      'fail',
+      'SUCCESS ',
+      'success',
+    ]);
+    expect(sandbox.notifier.retryPending(notifyId)).toBe(false);
     const deliveries = forPacket(authNo);
     expect(deliveries).toHaveLength(3);
-    expect(new Set(deliveries.map((fields) => fields.notify_id)).size).toBe(1);
-    // Answered `success`: no attempt is left to come.
-    expect(sandbox.notifier.retryPending(deliveries[0]!.notify_id!)).toBe(false);
-    expect(forPacket(authNo)).toHaveLength(3);
+    expect(new Set(deliveries.map((fields) => fields.notify_id))).toEqual(new Set([notifyId]));
   });
 
   it('duplicates notifications on demand', async () => {

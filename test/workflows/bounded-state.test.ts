@@ -240,3 +240,46 @@ describe('bounded state', () => {
     }
   }, 120_000);
 });
+
+describe('continue-as-new in a burst', () => {
+  it('a claim burst with payouts in flight and a close in the middle: the runs hand over, every accepted claim is paid once, none after the close', async () => {
+    // Payouts take 0.8 s at Alipay, so some are in flight at every hand-over.
+    env.sandbox.faults.set({ methods: { [DISBURSE]: { latencyMs: 800 } } });
+    try {
+      const { authNo } = await env.fundAndStart({
+        totalFen: 10_000,
+        split: 'claimant',
+        ttlMs: 10 * 60_000,
+        continueAsNewAfterEvents: 40,
+      });
+      const claim = (i: number) =>
+        env.packets.claim(authNo, { claimId: `b${i}`, payeeUserId: userId(i), amountFen: 10 + i });
+      const before = await Promise.all(Array.from({ length: 30 }, (_, i) => claim(i)));
+      expect(before.every((outcome) => outcome.accepted)).toBe(true);
+      // The close lands while the first payouts are still at Alipay and claims keep coming.
+      const [, ...during] = await Promise.all([
+        env.packets.closeNow(authNo),
+        ...Array.from({ length: 10 }, (_, i) => claim(30 + i)),
+      ]);
+      const after = await Promise.all(Array.from({ length: 10 }, (_, i) => claim(40 + i)));
+      expect(after.map((outcome) => (outcome.accepted ? 'accepted' : outcome.reason))).toEqual(
+        Array.from({ length: 10 }, () => 'PACKET_NOT_OPEN'),
+      );
+      const accepted = [...before, ...during].filter((outcome) => outcome.accepted);
+      const final = await result(authNo);
+      expect(final.status).toBe('COMPLETED');
+      expect(final.paidCount).toBe(accepted.length);
+      expect(final.paidFen).toBe(
+        accepted.reduce((sum, outcome) => sum + (outcome.accepted ? outcome.amountFen : 0), 0),
+      );
+      expect((await runChain(temporal.client, workflowIdFor(authNo))).length).toBeGreaterThanOrEqual(2);
+      const paid = await allClaims(env.packets, authNo);
+      expect(
+        new Set(paid.filter((entry) => entry.status === 'PAID').map((entry) => entry.claimId)).size,
+      ).toBe(accepted.length);
+      expectConserved(final, env.sandbox);
+    } finally {
+      env.sandbox.faults.set({});
+    }
+  }, 120_000);
+});

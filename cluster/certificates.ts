@@ -1,0 +1,126 @@
+// The cluster's own certificate authority and the certificates its mTLS needs: one for the
+// Temporal server (frontend and between its services) and one for its clients (our workers,
+// HTTP servers and the CLI). Made once under the cluster's data directory, then reused.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import forge from 'node-forge';
+
+export interface ClusterCertificates {
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+  /** The name the server's certificate is issued to: clients check it. */
+  serverName: string;
+}
+
+const SERVER_NAME = 'localhost';
+const VALID_DAYS = 365;
+
+interface Issued {
+  certPem: string;
+  keyPem: string;
+}
+
+function keyPair(): { publicKey: forge.pki.PublicKey; privateKey: forge.pki.rsa.PrivateKey; keyPem: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  return {
+    publicKey: forge.pki.publicKeyFromPem(publicKey.export({ format: 'pem', type: 'spki' }).toString()),
+    privateKey: forge.pki.privateKeyFromPem(privateKey.export({ format: 'pem', type: 'pkcs1' }).toString()),
+    keyPem,
+  };
+}
+
+function issue(
+  commonName: string,
+  extensions: object[],
+  issuer?: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey },
+): Issued & { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey } {
+  const pair = keyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = pair.publicKey;
+  // Positive, 16 bytes: unique per certificate, as RFC 5280 asks.
+  cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
+  cert.validity.notBefore = new Date(Date.now() - 3_600_000);
+  cert.validity.notAfter = new Date(Date.now() + VALID_DAYS * 86_400_000);
+  const subject = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'red-packets cluster' },
+  ];
+  cert.setSubject(subject);
+  cert.setIssuer(issuer ? issuer.cert.subject.attributes : subject);
+  cert.setExtensions(extensions);
+  cert.sign(issuer?.key ?? pair.privateKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: pair.keyPem, cert, key: pair.privateKey };
+}
+
+/** Makes the CA and both certificates under `dir` unless they are there already. */
+export function ensureClusterCertificates(dir: string): ClusterCertificates {
+  const files: ClusterCertificates = {
+    caFile: join(dir, 'ca.pem'),
+    serverCertFile: join(dir, 'server.pem'),
+    serverKeyFile: join(dir, 'server.key'),
+    clientCertFile: join(dir, 'client.pem'),
+    clientKeyFile: join(dir, 'client.key'),
+    serverName: SERVER_NAME,
+  };
+  const paths = [
+    files.caFile,
+    files.serverCertFile,
+    files.serverKeyFile,
+    files.clientCertFile,
+    files.clientKeyFile,
+  ];
+  if (paths.every((path) => existsSync(path))) return files;
+
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ca = issue('red-packets cluster CA', [
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+  ]);
+  // The server's certificate also serves as the client side between the server's own services.
+  const server = issue(
+    SERVER_NAME,
+    [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: SERVER_NAME },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
+    ca,
+  );
+  const client = issue(
+    'red-packets client',
+    [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', clientAuth: true },
+    ],
+    ca,
+  );
+  writeFileSync(files.caFile, ca.certPem);
+  writeFileSync(files.serverCertFile, server.certPem);
+  writeFileSync(files.serverKeyFile, server.keyPem, { mode: 0o600 });
+  writeFileSync(files.clientCertFile, client.certPem);
+  writeFileSync(files.clientKeyFile, client.keyPem, { mode: 0o600 });
+  return files;
+}
+
+/** The variables that point our processes (and the CLI) at the cluster through mTLS. */
+export function clientTlsEnv(certs: ClusterCertificates): Record<string, string> {
+  return {
+    TEMPORAL_TLS_CERT_FILE: certs.clientCertFile,
+    TEMPORAL_TLS_KEY_FILE: certs.clientKeyFile,
+    TEMPORAL_TLS_CA_FILE: certs.caFile,
+    TEMPORAL_TLS_SERVER_NAME: certs.serverName,
+  };
+}

@@ -1,9 +1,9 @@
 // The cluster's own certificate authority and the certificates its mTLS needs: one for the
 // Temporal server (frontend and between its services) and one for its clients (our workers,
 // HTTP servers and the CLI). Made once under the cluster's data directory, then reused.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import forge from 'node-forge';
 
 export interface ClusterCertificates {
@@ -18,6 +18,8 @@ export interface ClusterCertificates {
 
 const SERVER_NAME = 'localhost';
 const VALID_DAYS = 365;
+/** Certificates this close to expiring are made again at start rather than failing mid-run. */
+const RENEW_BEFORE_MS = 30 * 86_400_000;
 
 interface Issued {
   certPem: string;
@@ -57,9 +59,8 @@ function issue(
   return { certPem: forge.pki.certificateToPem(cert), keyPem: pair.keyPem, cert, key: pair.privateKey };
 }
 
-/** Makes the CA and both certificates under `dir` unless they are there already. */
-export function ensureClusterCertificates(dir: string): ClusterCertificates {
-  const files: ClusterCertificates = {
+function filesIn(dir: string): ClusterCertificates {
+  return {
     caFile: join(dir, 'ca.pem'),
     serverCertFile: join(dir, 'server.pem'),
     serverKeyFile: join(dir, 'server.key'),
@@ -67,16 +68,48 @@ export function ensureClusterCertificates(dir: string): ClusterCertificates {
     clientKeyFile: join(dir, 'client.key'),
     serverName: SERVER_NAME,
   };
-  const paths = [
-    files.caFile,
-    files.serverCertFile,
-    files.serverKeyFile,
-    files.clientCertFile,
-    files.clientKeyFile,
-  ];
-  if (paths.every((path) => existsSync(path))) return files;
+}
 
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+/** The set is whole, each certificate issued by the CA, matching its key, and far from expiry. */
+function usable(files: ClusterCertificates): boolean {
+  try {
+    const ca = new X509Certificate(readFileSync(files.caFile));
+    const lasting = (cert: X509Certificate): boolean =>
+      Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_MS;
+    const pairs: Array<[string, string]> = [
+      [files.serverCertFile, files.serverKeyFile],
+      [files.clientCertFile, files.clientKeyFile],
+    ];
+    return (
+      lasting(ca) &&
+      pairs.every(([certFile, keyFile]) => {
+        const cert = new X509Certificate(readFileSync(certFile));
+        return (
+          cert.checkIssued(ca) &&
+          cert.verify(ca.publicKey) &&
+          cert.checkPrivateKey(createPrivateKey(readFileSync(keyFile))) &&
+          lasting(cert)
+        );
+      })
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The CA and both certificates under `dir`: reused when whole, valid and not about to expire,
+ * otherwise made again, all together (written aside, then moved into place in one rename).
+ */
+export function ensureClusterCertificates(dir: string): ClusterCertificates {
+  const files = filesIn(dir);
+  if (usable(files)) return files;
+
+  const staging = `${dir}.new`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  mkdirSync(staging, { mode: 0o700 });
+  const staged = filesIn(staging);
   const ca = issue('red-packets cluster CA', [
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
@@ -107,11 +140,13 @@ export function ensureClusterCertificates(dir: string): ClusterCertificates {
     ],
     ca,
   );
-  writeFileSync(files.caFile, ca.certPem);
-  writeFileSync(files.serverCertFile, server.certPem);
-  writeFileSync(files.serverKeyFile, server.keyPem, { mode: 0o600 });
-  writeFileSync(files.clientCertFile, client.certPem);
-  writeFileSync(files.clientKeyFile, client.keyPem, { mode: 0o600 });
+  writeFileSync(staged.caFile, ca.certPem);
+  writeFileSync(staged.serverCertFile, server.certPem);
+  writeFileSync(staged.serverKeyFile, server.keyPem, { mode: 0o600 });
+  writeFileSync(staged.clientCertFile, client.certPem);
+  writeFileSync(staged.clientKeyFile, client.keyPem, { mode: 0o600 });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
   return files;
 }
 

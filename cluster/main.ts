@@ -9,6 +9,7 @@ import { startSandbox } from '../sandbox/server';
 import { clientTlsEnv, ensureClusterCertificates } from './certificates';
 import { clusterPostgres } from './postgres';
 import { startProcess, type ManagedProcess } from './processes';
+import { acquireRunLock } from './run-lock';
 import { DEFAULT_CLUSTER_PORTS } from './server-config';
 import { ensureTemporalServer } from './temporal-server-build';
 import {
@@ -55,9 +56,37 @@ async function main(): Promise<void> {
   const onUnexpectedExit = (name: string, how: string): void => {
     if (!stopping) say(`!! ${name} stopped (${how}); its log: ${join(logDir, `${name}.log`)}`);
   };
+  const lock = acquireRunLock(dataDir, say);
+  stack.push(() => lock.release());
+  const children: ManagedProcess[] = [];
+  const track = (child: ManagedProcess): ManagedProcess => {
+    lock.recordChild(child.child.pid);
+    children.push(child);
+    return child;
+  };
+
+  // Signals are taken from the first moment: a Ctrl-C while starting stops what has started;
+  // a second one kills the children at once.
+  let interrupted: (() => void) | undefined;
+  const interruption = new Promise<void>((resolve) => (interrupted = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      say(`${signal} again: killing every child now`);
+      for (const child of children) void child.kill();
+      return;
+    }
+    stopping = true;
+    say(`\n${signal}: stopping the HTTP servers, the workers, the sandbox, Temporal and PostgreSQL ...`);
+    interrupted?.();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  const checkpoint = (): void => {
+    if (stopping) throw new Error('interrupted while starting');
+  };
 
   try {
     const tools = await ensureTemporalServer(join(PROJECT_ROOT, '.tools'), say);
+    checkpoint();
     const certs = ensureClusterCertificates(join(dataDir, 'tls'));
     say(`mTLS: the cluster's own CA ${certs.caFile}; client certificate ${certs.clientCertFile}`);
 
@@ -74,17 +103,17 @@ async function main(): Promise<void> {
     setUpSchemas(tools, database);
 
     const configFile = writeServerConfig(join(dataDir, 'temporal'), ports, certs, database);
-    const server = startTemporalServer(
-      tools,
-      configFile,
-      join(logDir, 'temporal-server.log'),
-      onUnexpectedExit,
+    checkpoint();
+    const server = track(
+      startTemporalServer(tools, configFile, join(logDir, 'temporal-server.log'), onUnexpectedExit),
     );
     stack.push(() => server.stop(20_000));
     await waitUntilServing(address, certs, server, (seconds) => {
       if (seconds % 10 === 0) say(`  waiting for the Temporal server on ${address} ... ${seconds}s`);
     });
+    checkpoint();
     await ensureNamespace(address, certs);
+    checkpoint();
     say(`Temporal server  ${address}  v${TEMPORAL_SERVER_VERSION}, namespace ${NAMESPACE}, mTLS required`);
 
     const sandbox = await startSandbox({ keyDir: join(dataDir, 'sandbox'), port: SANDBOX_PORT });
@@ -104,15 +133,17 @@ async function main(): Promise<void> {
       API_KEYS_FILE: development.keysFile,
     };
     const node = (name: string, script: string, env: NodeJS.ProcessEnv): ManagedProcess =>
-      startProcess({
-        name,
-        command: process.execPath,
-        args: ['--import', 'tsx', script],
-        cwd: PROJECT_ROOT,
-        env: { ...common, ...env },
-        logFile: join(logDir, `${name}.log`),
-        onUnexpectedExit,
-      });
+      track(
+        startProcess({
+          name,
+          command: process.execPath,
+          args: ['--import', 'tsx', script],
+          cwd: PROJECT_ROOT,
+          env: { ...common, ...env },
+          logFile: join(logDir, `${name}.log`),
+          onUnexpectedExit,
+        }),
+      );
     for (const worker of WORKERS) {
       const started = node(worker.name, 'worker/main.ts', {
         WORKER_METRICS_ADDRESS: `127.0.0.1:${worker.metrics}`,
@@ -154,17 +185,17 @@ async function main(): Promise<void> {
         `SANDBOX_PORT=${SANDBOX_PORT} npm run redpacket -- demo    Press Ctrl-C to stop.`,
     );
   } catch (error) {
+    const wasInterrupted = stopping;
     stopping = true;
     await shutdown();
+    if (wasInterrupted) {
+      say('Stopped.');
+      return;
+    }
     throw error;
   }
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  stopping = true;
-  say('\nstopping the HTTP servers, the workers, the sandbox, Temporal and PostgreSQL ...');
+  await interruption;
   await shutdown();
   say('Stopped.');
 }

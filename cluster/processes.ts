@@ -33,13 +33,27 @@ export function startProcess(options: {
   });
   closeSync(log);
   let stopping = false;
-  const exited = new Promise<void>((resolve) =>
+  let spawnFailed = false;
+  const exited = new Promise<void>((resolve) => {
+    child.once('error', (error) => {
+      spawnFailed = true;
+      options.onUnexpectedExit?.(options.name, `could not start: ${error.message}`);
+      resolve();
+    });
     child.once('exit', (code, signal) => {
       if (!stopping) options.onUnexpectedExit?.(options.name, signal ?? `exit code ${code}`);
       resolve();
-    }),
-  );
-  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+    });
+  });
+  const running = (): boolean => !spawnFailed && child.exitCode === null && child.signalCode === null;
+  // The child leads its own process group: signal the group, so nothing it started outlives it.
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      child.kill(signal);
+    }
+  };
   return {
     name: options.name,
     logFile: options.logFile,
@@ -47,15 +61,15 @@ export function startProcess(options: {
     async stop(graceMs = 10_000) {
       stopping = true;
       if (!running()) return;
-      const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      child.kill('SIGTERM');
+      const force = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+      signalGroup('SIGTERM');
       await exited;
       clearTimeout(force);
     },
     async kill() {
       stopping = true;
       if (!running()) return;
-      child.kill('SIGKILL');
+      signalGroup('SIGKILL');
       await exited;
     },
   };

@@ -134,8 +134,11 @@ dynamicConfigClient:
 `;
 }
 
-/** Visibility on SQL needs no more than the defaults; listed so the file exists and can be tuned. */
 export const DYNAMIC_CONFIG_YAML = `# Written by npm run cluster. Temporal's dynamic config: tune here, read every 10 s.
+# Membership (gossip) between the services under the same internode mTLS as their gRPC.
+system.enableRingpopTLS:
+  - value: true
+    constraints: {}
 system.forceSearchAttributesCacheRefreshOnRead:
   - value: true
     constraints: {}

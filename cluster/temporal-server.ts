@@ -48,16 +48,10 @@ function sqlTool(tools: TemporalServerTools, database: Database, name: string, a
 /** Creates both databases when missing, and brings their schemas to this server version's. */
 export function setUpSchemas(tools: TemporalServerTools, database: Database): void {
   for (const { name, schema } of DATABASES) {
-    try {
-      sqlTool(tools, database, name, ['create-database']);
-    } catch (error) {
-      if (!/already exists/i.test(String(error))) throw error;
-    }
-    try {
-      sqlTool(tools, database, name, ['setup-schema', '-v', '0.0']);
-    } catch (error) {
-      if (!/already exists/i.test(String(error))) throw error;
-    }
+    // Both are no-ops on a database already set up (create-database skips an existing one,
+    // setup-schema -v 0.0 one at a later version); update-schema then applies what is new.
+    sqlTool(tools, database, name, ['create-database']);
+    sqlTool(tools, database, name, ['setup-schema', '-v', '0.0']);
     sqlTool(tools, database, name, ['update-schema', '-d', join(tools.schemaDir, schema, 'versioned')]);
   }
 }

@@ -1,6 +1,6 @@
 // `npm run cluster`'s own pieces that need no cluster: its certificates and the server's config.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,22 @@ describe('the cluster certificates', () => {
     const before = readFileSync(certs.clientCertFile, 'utf8');
     ensureClusterCertificates(dir);
     expect(readFileSync(certs.clientCertFile, 'utf8')).toBe(before);
+  });
+
+  it('are made again, all together, when the set on disk is broken (a key that does not match)', () => {
+    const other = mkdtempSync(join(tmpdir(), 'cluster-tls-broken-'));
+    try {
+      const first = ensureClusterCertificates(join(other, 'tls'));
+      const caBefore = readFileSync(first.caFile, 'utf8');
+      writeFileSync(first.clientKeyFile, readFileSync(first.serverKeyFile));
+      const again = ensureClusterCertificates(join(other, 'tls'));
+      expect(readFileSync(again.caFile, 'utf8')).not.toBe(caBefore);
+      const client = new X509Certificate(readFileSync(again.clientCertFile));
+      expect(client.checkPrivateKey(createPrivateKey(readFileSync(again.clientKeyFile)))).toBe(true);
+      expect(client.checkIssued(new X509Certificate(readFileSync(again.caFile)))).toBe(true);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('reach our processes through the same TEMPORAL_TLS_* settings a secured cluster uses', () => {

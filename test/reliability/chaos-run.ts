@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { temporal as proto } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { AlipayGateway } from '../../alipay/gateway';
 import { agreementPay, queryOperation } from '../../alipay/methods';
@@ -363,8 +364,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           ?.map((event) => event.workflowTaskFailedEventAttributes?.failure)
           .filter((failure) => failure)
           .at(-1);
+        // The history outlives the run, to replay the failure locally (Worker.runReplayHistory).
+        const historyFile = join(tmpdir(), `chaos-history-${authNo}.binpb`);
+        if (history) writeFileSync(historyFile, proto.api.history.v1.History.encode(history).finish());
         options.log(
-          `state of ${authNo} unreadable: ${error instanceof Error ? error.message : String(error)}; ` +
+          `state of ${authNo} unreadable (history in ${history ? historyFile : 'none'}): ` +
+            `${error instanceof Error ? error.message : String(error)}; ` +
             `last workflow task failure: ${taskFailure?.message ?? 'none'} ${taskFailure?.stackTrace?.slice(0, 1500) ?? ''}; ` +
             `workflow ${description?.status.name ?? 'not found'}, ${description?.historyLength ?? '?'} events, ` +
             `pending ${JSON.stringify(description?.raw.pendingActivities?.map((activity) => activity.activityType?.name) ?? [])}, ` +

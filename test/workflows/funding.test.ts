@@ -335,9 +335,10 @@ describe('funding verified before a packet opens', () => {
     const updates = history.events
       ?.map((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
       .filter((name) => name !== undefined);
-    // Only the creator's wait (re-sent once its deadline passed); the refused claim left no trace.
-    expect(updates?.length).toBeGreaterThan(0);
-    expect(new Set(updates)).toEqual(new Set(['fundingSettled']));
+    // The creator waited by query and the refused claim was refused by the validator: no update
+    // reached the history (an update accepted there while funding was checked is what failed to
+    // replay under worker restarts, issue 15).
+    expect(updates).toEqual([]);
     await env.request('POST', `/red-packets/${funded.authNo}/refund`);
   }, 90_000);
 });

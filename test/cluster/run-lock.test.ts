@@ -1,0 +1,50 @@
+// One `npm run cluster` per data directory, and a dead run's children stopped by the next one.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { acquireRunLock } from '../../cluster/run-lock';
+import { eventually } from '../helpers/lifecycle-env';
+
+const dir = mkdtempSync(join(tmpdir(), 'cluster-lock-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const quiet = (): void => undefined;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the cluster run lock', () => {
+  it('refuses a second run while the first holds it, naming its pid, and is free once released', () => {
+    const first = acquireRunLock(dir, quiet);
+    expect(() => acquireRunLock(dir, quiet)).toThrow(
+      `another npm run cluster is running (pid ${process.pid})`,
+    );
+    first.release();
+    acquireRunLock(dir, quiet).release();
+  });
+
+  it('takes over from a run that died, and stops the process groups it left', async () => {
+    // A run that died: its lock names a pid that is gone, its child still runs in its own group.
+    writeFileSync(join(dir, 'cluster.pid'), '2147483646\n');
+    const orphan = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    writeFileSync(join(dir, 'cluster.children'), `${orphan.pid}\n`);
+    const said: string[] = [];
+    const lock = acquireRunLock(dir, (line) => said.push(line));
+    expect(said).toEqual([
+      `stopping process group ${orphan.pid} left by an earlier run that did not stop cleanly`,
+    ]);
+    await eventually(
+      async () => alive(orphan.pid!),
+      (running) => !running,
+      5000,
+    );
+    lock.release();
+  });
+});

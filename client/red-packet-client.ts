@@ -187,9 +187,9 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
 
   /**
    * The packet's status once its funding is settled, waiting at most `waitMs` for Alipay. Asked by
-   * the state query, which writes no history: an update waiting on the funding check (what this
-   * did before) was accepted into the history, and under worker restarts such histories could fail
-   * to replay (issue 15). The workflow keeps that update's handler for the packets that hold one.
+   * the state query, which writes no history (an update waiting on the check, as before, cost an
+   * action and sat in the history across the check's activity). The workflow keeps that update's
+   * handler for the packets that hold one.
    */
   const fundingStatus = async (
     authNo: string,

@@ -335,9 +335,8 @@ describe('funding verified before a packet opens', () => {
     const updates = history.events
       ?.map((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
       .filter((name) => name !== undefined);
-    // The creator waited by query and the refused claim was refused by the validator: no update
-    // reached the history (an update accepted there while funding was checked is what failed to
-    // replay under worker restarts, issue 15).
+    // The creator waited by query and the claim was refused by the validator: no update reached
+    // the history.
     expect(updates).toEqual([]);
     await env.request('POST', `/red-packets/${funded.authNo}/refund`);
   }, 90_000);

@@ -208,7 +208,12 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
           .then((state) => state.status);
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return finalStatus(handle, authNo);
-        if (hasGrpcStatus(error, 4, /DEADLINE_EXCEEDED|deadline exceeded/i)) return 'VERIFYING_FUNDING';
+        // The wait is over (the query waited on a busy or absent worker): still being verified.
+        if (
+          hasGrpcStatus(error, 4, /DEADLINE_EXCEEDED|deadline exceeded|timeout expired/i) ||
+          Date.now() >= deadline
+        )
+          return 'VERIFYING_FUNDING';
         throw error;
       }
       const left = deadline - Date.now();

@@ -1,7 +1,7 @@
 // Cost per lifecycle: billable actions, history events and history bytes for 0, 1, 10 and 100
-// claims (DESIGN.md section 7: about 2k + 5 actions, plus three for the funding check: the
-// operation query, the patch marker's upsert, the upsert to OPEN; plus the request tag's patch
-// marker upsert).   npm run bench:cost
+// claims (DESIGN.md section 7: about 2k + 5 actions, plus four for the funding check: the
+// operation query, the creator's fundingSettled update, the patch marker's upsert, the upsert
+// to OPEN).   npm run bench:cost
 import { temporal } from '@temporalio/proto';
 import { billableActions } from '../test/helpers/history';
 import { startBenchEnv } from './harness';

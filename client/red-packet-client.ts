@@ -4,6 +4,7 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   QueryNotRegisteredError,
   type Client,
   type WorkflowHandle,
@@ -20,6 +21,7 @@ import {
   claimAnswersQuery,
   claimBatchUpdate,
   closeNowSignal,
+  fundingSettledUpdate,
   MAX_STATE_CLAIMS,
   NOTHING_TO_ACCEPT,
   PACKET_REFUSALS,
@@ -94,9 +96,6 @@ function checkFunding(funding: FundingReference | undefined): void {
 
 /** How long createRedPacket waits for Alipay to confirm the funding before answering. */
 export const FUNDING_WAIT_MS = 10_000;
-/** Funding is usually settled within a second: asked again after 100 ms, then less often. */
-const FUNDING_FIRST_POLL_MS = 100;
-const FUNDING_LONGEST_POLL_MS = 1000;
 
 function summary(input: RedPacketInput): string {
   const shares = input.shares === undefined ? 'unlimited shares' : `${input.shares} shares`;
@@ -185,40 +184,23 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
   };
   const gate = new ClaimGate(claimMany);
 
-  /**
-   * The packet's status once its funding is settled, waiting at most `waitMs` for Alipay. Asked by
-   * the state query, which writes no history (an update waiting on the check, as before, cost an
-   * action and sat in the history across the check's activity). The workflow keeps that update's
-   * handler for the packets that hold one.
-   */
-  const fundingStatus = async (
-    authNo: string,
-    waitMs: number,
-    created: boolean,
-  ): Promise<RedPacketStatus> => {
+  /** The packet's status once its funding is settled, waiting at most `waitMs` for Alipay. */
+  const fundingStatus = async (authNo: string, waitMs: number): Promise<RedPacketStatus> => {
     const handle = handleFor(authNo);
-    // A repeated create of a packet whose workflow has ended: its outcome, not its last state.
-    if (!created && (await handle.describe()).status.name !== 'RUNNING') return finalStatus(handle, authNo);
-    const deadline = Date.now() + waitMs;
-    for (let pause = FUNDING_FIRST_POLL_MS; ; pause = Math.min(pause * 2, FUNDING_LONGEST_POLL_MS)) {
-      let status: RedPacketStatus;
-      try {
-        status = await temporal
-          .withDeadline(deadline, () => handle.query(stateQuery))
-          .then((state) => state.status);
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return finalStatus(handle, authNo);
-        // The wait is over (the query waited on a busy or absent worker): still being verified.
-        if (
-          hasGrpcStatus(error, 4, /DEADLINE_EXCEEDED|deadline exceeded|timeout expired/i) ||
-          Date.now() >= deadline
-        )
-          return 'VERIFYING_FUNDING';
-        throw error;
-      }
-      const left = deadline - Date.now();
-      if (status !== 'VERIFYING_FUNDING' || left <= 0) return status;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    try {
+      return await temporal.withDeadline(Date.now() + waitMs, () =>
+        handle.executeUpdate(fundingSettledUpdate),
+      );
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError && error.cause?.message === 'FUNDING_SETTLED')
+        return (await handle.query(stateQuery)).status;
+      if (error instanceof WorkflowNotFoundError) return finalStatus(handle, authNo);
+      if (
+        error instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+        hasGrpcStatus(error, 4, /DEADLINE_EXCEEDED|deadline exceeded/i)
+      )
+        return 'VERIFYING_FUNDING';
+      throw error;
     }
   };
 
@@ -255,7 +237,7 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
             `red packet ${input.authNo} was already created with a different request`,
           ),
       );
-      return { workflowId, created, status: await fundingStatus(input.authNo, fundingWaitMs, created) };
+      return { workflowId, created, status: await fundingStatus(input.authNo, fundingWaitMs) };
     },
 
     /**

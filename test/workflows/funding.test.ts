@@ -335,9 +335,9 @@ describe('funding verified before a packet opens', () => {
     const updates = history.events
       ?.map((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
       .filter((name) => name !== undefined);
-    // The creator waited by query and the claim was refused by the validator: no update reached
-    // the history.
-    expect(updates).toEqual([]);
+    // Only the creator's wait (re-sent once its deadline passed); the refused claim left no trace.
+    expect(updates?.length).toBeGreaterThan(0);
+    expect(new Set(updates)).toEqual(new Set(['fundingSettled']));
     await env.request('POST', `/red-packets/${funded.authNo}/refund`);
   }, 90_000);
 });

@@ -4,21 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireRunLock } from '../../cluster/run-lock';
+import { acquireRunLock, alive } from '../../cluster/run-lock';
 import { eventually } from '../helpers/lifecycle-env';
 
 const dir = mkdtempSync(join(tmpdir(), 'cluster-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const quiet = (): void => undefined;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the cluster run lock', () => {
   it('refuses a second run while the first holds it, naming its pid, and is free once released', () => {

@@ -141,6 +141,9 @@ async function answersWithoutRecording(
   });
 }
 
+/** The SDK's rejection of an update the workflow has no handler for (yet). */
+const NO_CLAIM_HANDLER = 'No registered handler for update';
+
 /** How often claims the packet would now take are sent again before the caller is told to retry. */
 const RESENDS = 3;
 
@@ -159,7 +162,8 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
     } catch (error) {
       const reason = error instanceof WorkflowUpdateFailedError ? error.cause?.message : undefined;
       const packetRefusal = PACKET_REFUSALS.find((candidate) => candidate === reason);
-      if (packetRefusal || reason === NOTHING_TO_ACCEPT)
+      // Not open (yet): a new packet takes claims once it has opened; the query says which it is.
+      if (packetRefusal || reason === NOTHING_TO_ACCEPT || reason?.startsWith(NO_CLAIM_HANDLER))
         answers = await answersWithoutRecording(handle, requests, packetRefusal);
       else if (error instanceof WorkflowNotFoundError) {
         const running = await handle.describe().then(

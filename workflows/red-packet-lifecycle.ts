@@ -271,23 +271,28 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
     if (ledger.carriedBytes + adding > CARRIED_LEDGER_BUDGET) throw new Error(PACKET_BUSY);
   };
 
-  setHandler(claimBatchUpdate, claimBatch, {
-    validator: (requests) => {
-      if (requests.length === 0 || requests.length > MAX_CLAIM_BATCH) throw new Error('BATCH_SIZE');
-      validateBatch(requests);
-      // Only repeats and refusals: answered by query, so history grows only with accepted claims.
-      if (!requests.some((request: ClaimRequest) => ledger.wouldAccept(request)))
-        throw new Error(NOTHING_TO_ACCEPT);
-    },
-  });
-  setHandler(claimUpdate, (request) => claimBatch([request])[0]!, {
-    validator: (request) => {
-      validateBatch([request]);
-      if (ledger.repeatOutcome(request)) return;
-      const reason = ledger.refusalFor(request);
-      if (reason) throw new Error(reason);
-    },
-  });
+  const registerClaimHandlers = (): void => {
+    setHandler(claimBatchUpdate, claimBatch, {
+      validator: (requests) => {
+        if (requests.length === 0 || requests.length > MAX_CLAIM_BATCH) throw new Error('BATCH_SIZE');
+        validateBatch(requests);
+        // Only repeats and refusals: answered by query, so history grows only with accepted claims.
+        if (!requests.some((request: ClaimRequest) => ledger.wouldAccept(request)))
+          throw new Error(NOTHING_TO_ACCEPT);
+      },
+    });
+    setHandler(claimUpdate, (request) => claimBatch([request])[0]!, {
+      validator: (request) => {
+        validateBatch([request]);
+        if (ledger.repeatOutcome(request)) return;
+        const reason = ledger.refusalFor(request);
+        if (reason) throw new Error(reason);
+      },
+    });
+  };
+  // A continued run is open (or closing) from its first line; a new packet registers them once
+  // it has opened (below).
+  if (carried) registerClaimHandlers();
   setHandler(claimAnswersQuery, (requests) =>
     requests.slice(0, MAX_CLAIM_BATCH).map((request): ClaimOutcome | null => {
       const repeat = ledger.repeatOutcome(request);
@@ -319,10 +324,13 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
     show();
   });
   setHandler(stateQuery, (page) => toState(parts(), page));
+  let fundingWaiters = 0;
   setHandler(
     fundingSettledUpdate,
     async () => {
+      fundingWaiters += 1;
       await condition(() => status !== 'VERIFYING_FUNDING');
+      fundingWaiters -= 1;
       return status;
     },
     {
@@ -408,6 +416,16 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
           if (!isCancellation(error)) throw error;
         },
       );
+    // A new packet takes claims only after everything its opening writes to history: the status,
+    // the expiry timer and the creator's fundingSettled answer. A live worker can apply the
+    // funding result and a claim in separate activations of one workflow task (seen in the chaos
+    // run on a worker fresh after a restart), the claim accepted after the opening's commands,
+    // while a replay applies both in one activation, the claim first: the history no longer
+    // replays (issue 15, `Update machine does not handle this event`). A claim that reaches the
+    // packet before its handler is registered waits in the SDK's buffer until it is, so after
+    // those commands in both cases, or is turned away ('No registered handler') if the packet
+    // does not open in that activation.
+    if (!carried) void condition(() => fundingWaiters === 0).then(registerClaimHandlers);
     await Promise.race([expiry, condition(() => shouldClose() || shouldContinueAsNew())]);
     if (!expired && !shouldClose()) return handOver(false);
     expiryScope.cancel();

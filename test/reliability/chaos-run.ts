@@ -3,11 +3,12 @@
 // Used by test/reliability/reliability.test.ts (reduced in `npm test`, full in
 // `npm run test:reliability`).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { AlipayGateway } from '../../alipay/gateway';
 import { agreementPay, queryOperation } from '../../alipay/methods';
 import { startListeners } from '../../client/http/listeners';
@@ -50,11 +51,41 @@ export interface ChaosReport {
   claimsAccepted: number;
   claimsPaid: number;
   refundsBySource: Record<string, number>;
+  /**
+   * Packet histories that do not replay with the workflow code that wrote them: a worker that
+   * picks such a packet up fails every workflow task on it (nondeterminism).
+   */
+  unreplayable: number;
   /** From a claim's accepted answer to its payout settled (PAID or FAILED), as polled each second. */
   claimToSettledMs: { p99: number; max: number; settled: number; unsettled: number };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Replays every packet's history with the run's workflow bundle; saves and logs each that fails. */
+async function countUnreplayable(
+  temporal: Client,
+  authNos: string[],
+  bundlePath: string,
+  log: (line: string) => void,
+): Promise<number> {
+  const workflowBundle = { code: readFileSync(bundlePath, 'utf8') };
+  let unreplayable = 0;
+  for (const authNo of authNos) {
+    const history = await temporal.workflow.getHandle(`red-packet-${authNo}`).fetchHistory();
+    try {
+      await Worker.runReplayHistory({ workflowBundle }, history, `red-packet-${authNo}`);
+    } catch (error) {
+      unreplayable += 1;
+      const historyFile = join(tmpdir(), `chaos-history-${authNo}.binpb`);
+      writeFileSync(historyFile, proto.api.history.v1.History.encode(history).finish());
+      log(
+        `history of ${authNo} does not replay (saved in ${historyFile}): ${error instanceof Error ? error.message.slice(0, 600) : String(error)}`,
+      );
+    }
+  }
+  return unreplayable;
+}
 const between = ([low, high]: [number, number]) => low + Math.random() * (high - low);
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
@@ -160,6 +191,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       workerKills: 0,
       temporalRestarts: 0,
       claimToSettledMs: { p99: 0, max: 0, settled: 0, unsettled: 0 },
+      unreplayable: 0,
       notDriven: 0,
       claimsAccepted: 0,
       claimsPaid: 0,
@@ -409,6 +441,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             paidFen === ledger.disbursed));
       if (!conserved) report.notConserved += 1;
     }
+    report.unreplayable = await countUnreplayable(temporal, authNos, bundlePath, options.log);
 
     return report;
   } finally {

@@ -13,7 +13,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const lifecycles = Number(process.env.RELIABILITY_LIFECYCLES ?? 10);
 
 describe('reliability under worker kills, a Temporal restart and Alipay faults', () => {
-  it(`${lifecycles} lifecycles: all complete, none paid or refunded twice, every fen accounted for`, async () => {
+  it(`${lifecycles} lifecycles: all complete, none paid or refunded twice, every fen accounted for, every history replays`, async () => {
     const report = await runChaos({
       lifecycles,
       claimsPerLifecycle: 3,
@@ -26,7 +26,7 @@ describe('reliability under worker kills, a Temporal restart and Alipay faults',
       [
         `reliability run: ${lifecycles} lifecycles, ${report.workerKills} worker SIGKILLs, ${report.temporalRestarts} Temporal restart(s)`,
         `  started ${report.started}, completed ${report.completed}, stuck ${report.stuck}, paid twice ${report.paidTwice},`,
-        `  refunded twice ${report.refundedTwice}, disbursed + refunded != total ${report.notConserved}`,
+        `  refunded twice ${report.refundedTwice}, disbursed + refunded != total ${report.notConserved}, histories that do not replay ${report.unreplayable}`,
         `  accepted claim to settled payout: p99 ${seconds(report.claimToSettledMs.p99)}, max ${seconds(report.claimToSettledMs.max)}` +
           ` over ${report.claimToSettledMs.settled} claims (${report.claimToSettledMs.unsettled} never settled)`,
         `  claims accepted ${report.claimsAccepted}, paid ${report.claimsPaid}; refunds by source ${JSON.stringify(report.refundsBySource)};` +
@@ -48,6 +48,7 @@ describe('reliability under worker kills, a Temporal restart and Alipay faults',
       paidTwice: 0,
       refundedTwice: 0,
       notConserved: 0,
+      unreplayable: 0,
     });
   }, 600_000);
 });

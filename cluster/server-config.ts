@@ -1,7 +1,8 @@
 // The Temporal server's configuration for the cluster: PostgreSQL for history and visibility,
 // all four services in one process, and mTLS on the frontend and between the services.
+import { join } from 'node:path';
 import type { ClusterCertificates } from './certificates';
-import { SQL_PLUGIN } from './versions';
+import { HISTORY_SHARDS, SQL_PLUGIN } from './versions';
 
 export interface ClusterPorts {
   postgres: number;
@@ -70,7 +71,7 @@ log:
 persistence:
   defaultStore: postgres-default
   visibilityStore: postgres-visibility
-  numHistoryShards: 4
+  numHistoryShards: ${HISTORY_SHARDS}
   datastores:
     postgres-default:
 ${datastore('temporal', input, 20)}
@@ -134,12 +135,5 @@ dynamicConfigClient:
 `;
 }
 
-export const DYNAMIC_CONFIG_YAML = `# Written by npm run cluster. Temporal's dynamic config: tune here, read every 10 s.
-# Membership (gossip) between the services under the same internode mTLS as their gRPC.
-system.enableRingpopTLS:
-  - value: true
-    constraints: {}
-system.forceSearchAttributesCacheRefreshOnRead:
-  - value: true
-    constraints: {}
-`;
+/** Temporal's dynamic config, the same file for `npm run cluster` and docker-compose.yml. */
+export const DYNAMIC_CONFIG_FILE = join(__dirname, 'dynamicconfig.yaml');

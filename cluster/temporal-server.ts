@@ -11,15 +11,30 @@ import { readTemporalSecurity } from '../config/temporal-security';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { clientTlsEnv, type ClusterCertificates } from './certificates';
 import { startProcess, type ManagedProcess } from './processes';
-import { DYNAMIC_CONFIG_YAML, serverConfigYaml, type ClusterPorts } from './server-config';
+import { DYNAMIC_CONFIG_FILE, serverConfigYaml, type ClusterPorts } from './server-config';
 import type { TemporalServerTools } from './temporal-server-build';
-import { NAMESPACE, SQL_PLUGIN } from './versions';
+import { NAMESPACE, RETENTION_HOURS, SQL_PLUGIN } from './versions';
 
 const DATABASES = [
   { name: 'temporal', schema: 'temporal' },
   { name: 'temporal_visibility', schema: 'visibility' },
 ] as const;
-const RETENTION_MS = 3 * 24 * 3_600_000;
+const RETENTION_MS = RETENTION_HOURS * 3_600_000;
+
+/**
+ * The SQL tool's steps that create both databases when missing and bring their schemas to this
+ * server version's, in order; `schemaDir` holds `temporal/` and `visibility/` (postgresql/v12).
+ * Both first steps are no-ops on a database already set up (create-database skips an existing
+ * one, setup-schema -v 0.0 one at a later version); update-schema then applies what is new.
+ * docker-compose.yml's temporal-schema service runs the same steps (a test compares them).
+ */
+export function schemaSteps(schemaDir: string): Array<{ database: string; args: string[] }> {
+  return DATABASES.flatMap(({ name, schema }) => [
+    { database: name, args: ['create-database'] },
+    { database: name, args: ['setup-schema', '-v', '0.0'] },
+    { database: name, args: ['update-schema', '-d', `${schemaDir}/${schema}/versioned`] },
+  ]);
+}
 
 export interface Database {
   port: number;
@@ -47,13 +62,7 @@ function sqlTool(tools: TemporalServerTools, database: Database, name: string, a
 
 /** Creates both databases when missing, and brings their schemas to this server version's. */
 export function setUpSchemas(tools: TemporalServerTools, database: Database): void {
-  for (const { name, schema } of DATABASES) {
-    // Both are no-ops on a database already set up (create-database skips an existing one,
-    // setup-schema -v 0.0 one at a later version); update-schema then applies what is new.
-    sqlTool(tools, database, name, ['create-database']);
-    sqlTool(tools, database, name, ['setup-schema', '-v', '0.0']);
-    sqlTool(tools, database, name, ['update-schema', '-d', join(tools.schemaDir, schema, 'versioned')]);
-  }
+  for (const step of schemaSteps(tools.schemaDir)) sqlTool(tools, database, step.database, step.args);
 }
 
 export function writeServerConfig(
@@ -63,15 +72,13 @@ export function writeServerConfig(
   database: Database,
 ): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const dynamicConfigFile = join(dir, 'dynamicconfig.yaml');
-  writeFileSync(dynamicConfigFile, DYNAMIC_CONFIG_YAML);
   const configFile = join(dir, 'temporal-server.yaml');
   const yaml = serverConfigYaml({
     ports,
     certs,
     databaseUser: database.user,
     databasePassword: database.password,
-    dynamicConfigFile,
+    dynamicConfigFile: DYNAMIC_CONFIG_FILE,
   });
   // It holds the database password.
   writeFileSync(configFile, yaml, { mode: 0o600 });

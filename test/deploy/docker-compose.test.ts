@@ -51,16 +51,16 @@ const workerReads = namesReadBy(['worker', 'config', 'codec']);
 const serverReads = namesReadBy(['client/main.ts', 'config', 'codec']);
 
 describe('docker-compose.yml', () => {
-  it('has PostgreSQL, Temporal with its schema, the UI, the search attribute setup, workers and the HTTP server', () => {
+  it('has PostgreSQL, the schema set-up, Temporal, the namespace set-up, the UI, workers and the HTTP server', () => {
     expect(Object.keys(services).sort()).toEqual([
       'http',
       'postgresql',
       'temporal',
+      'temporal-schema',
       'temporal-setup',
       'temporal-ui',
       'worker',
     ]);
-    expect(services.temporal!.image).toMatch(/^temporalio\/auto-setup:\d/);
     expect(services.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
     const setup = services['temporal-setup']!.command!.join(' ');
     expect(setup).toContain('AuthNo RedPacketStatus');
@@ -68,16 +68,23 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts things in order, with health checks and restart policies', () => {
-    expect(services.temporal!.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
-    expect(services.worker!.depends_on).toMatchObject({
-      temporal: { condition: 'service_healthy' },
-      'temporal-setup': { condition: 'service_completed_successfully' },
+    expect(services['temporal-schema']!.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    expect(services.temporal!.depends_on).toEqual({
+      'temporal-schema': { condition: 'service_completed_successfully' },
     });
-    expect(services.http!.depends_on).toMatchObject({ temporal: { condition: 'service_healthy' } });
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker', 'http']) {
+    // The server image carries no client: the set-up waits until the frontend answers, then
+    // everything that talks to Temporal starts.
+    expect(services['temporal-setup']!.command!.join(' ')).toMatch(/until temporal operator cluster health/);
+    for (const name of ['worker', 'http', 'temporal-ui'])
+      expect(services[name]!.depends_on, name).toMatchObject({
+        'temporal-setup': { condition: 'service_completed_successfully' },
+      });
+    for (const name of ['postgresql', 'temporal-ui', 'worker', 'http']) {
       expect(services[name]!.healthcheck?.test.length, name).toBeGreaterThan(1);
       expect(services[name]!.restart, name).toBe('unless-stopped');
     }
+    expect(services.temporal!.restart).toBe('unless-stopped');
+    expect(services['temporal-schema']!.restart).toBe('no');
     expect(services['temporal-setup']!.restart).toBe('no');
   });
 

@@ -46,7 +46,9 @@ function subCodeIs(subCode: string | undefined, known: readonly string[]): boole
 
 /** Classifies a gateway answer whose `code` is not 10000. */
 export function classifyFailure(code: string, subCode: string | undefined): AlipayErrorKind {
-  if (code === '20000') return 'transient';
+  // 40005: over Alipay's call limit for the app or method (isv.app-call-limited,
+  // isv.method-call-limited); nothing was applied, so the same request is sent again later.
+  if (code === '20000' || code === '40005') return 'transient';
   if (code === '40004') {
     if (subCodeIs(subCode, AMBIGUOUS_SUB_CODES)) return 'ambiguous';
     if (subCodeIs(subCode, TRANSIENT_SUB_CODES)) return 'transient';

@@ -20,6 +20,7 @@ import {
   AUTH_NO,
   claimAnswersQuery,
   claimBatchUpdate,
+  MAX_CLAIM_BATCH,
   closeNowSignal,
   fundingSettledUpdate,
   MAX_STATE_CLAIMS,
@@ -256,6 +257,8 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
 
     /** Several claims (at most 100) in one update (see claimBatchUpdate); outcomes in the order given. */
     async claimMany(authNo: string, requests: ClaimRequest[]): Promise<ClaimOutcome[]> {
+      if (requests.length === 0 || requests.length > MAX_CLAIM_BATCH)
+        throw new RangeError(`claimMany takes 1 to ${MAX_CLAIM_BATCH} claims, not ${requests.length}`);
       requests.forEach(checkClaimRequest);
       return claimMany(authNo, requests);
     },

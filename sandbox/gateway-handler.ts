@@ -1,5 +1,6 @@
 // POST /gateway.do: checks a request the way Alipay does, applies it to the ledger, answers
 // signed, and schedules the notifications it causes. Faults are applied here.
+import type { CallLimiter } from './call-limits';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AmountError, formatFen, MAX_AMOUNT_FEN, parseAmount, type Fen } from '../alipay/money';
 import { METHODS } from '../alipay/methods';
@@ -23,6 +24,7 @@ export interface SandboxGatewayDeps {
   ledger: Ledger;
   notifier: Notifier;
   faults: Faults;
+  callLimits: CallLimiter;
   /** Multiplies packet lifetimes (and the notifier's retry delays) for tests. */
   timeScale: number;
   /** Alipay refunds a packet's balance itself after this long: 48 hours by default. */
@@ -139,6 +141,9 @@ export class SandboxGateway {
       throw error;
     }
 
+    if (!this.deps.callLimits.take(method)) {
+      return this.answer(failure(nodeName, '40005', 'isv.method-call-limited', '调用频次超限', signer));
+    }
     const faults = this.deps.faults.forMethod(method);
     if (faults.latencyMs) await sleep(faults.latencyMs);
     if (this.deps.faults.roll(faults.hangRate)) return { kind: 'hang' };

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { formatFen } from '../alipay/money';
 import { parseFormEncoded } from '../alipay/notify';
 import { alipayTimestamp } from '../alipay/timestamp';
+import { CallLimitError, CallLimiter, type CallLimits } from './call-limits';
 import { FaultConfigError, Faults, type FaultConfig } from './faults';
 import { SandboxGateway } from './gateway-handler';
 import { ensureSandboxKeys, type SandboxKeys } from './key-files';
@@ -20,6 +21,8 @@ export interface SandboxOptions {
   timeScale?: number;
   defaultLifetimeMs?: number;
   faults?: FaultConfig;
+  /** Calls per second per method before Alipay's 40005 (default: disburse and refund at 100). */
+  callLimits?: CallLimits;
   logger?: boolean;
 }
 
@@ -29,6 +32,7 @@ export interface RunningSandbox {
   keys: SandboxKeys;
   ledger: Ledger;
   faults: Faults;
+  callLimits: CallLimiter;
   notifier: Notifier;
   gateway: SandboxGateway;
   close(): Promise<void>;
@@ -86,6 +90,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const keys = ensureSandboxKeys(options.keyDir, options.appId);
   const timeScale = options.timeScale ?? 1;
   const faults = new Faults(options.faults);
+  const callLimits = new CallLimiter(options.callLimits);
   const ledger = new Ledger();
   const notifier = new Notifier({ alipayPrivateKey: keys.alipayPrivateKey, faults, timeScale });
   const gateway = new SandboxGateway({
@@ -93,6 +98,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     ledger,
     notifier,
     faults,
+    callLimits,
     timeScale,
     defaultLifetimeMs: options.defaultLifetimeMs ?? 48 * 3_600_000,
   });
@@ -174,6 +180,16 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     return packetView(ledger.packet(request.params.authNo));
   });
 
+  app.get('/sandbox/call-limits', async () => callLimits.current());
+  app.put('/sandbox/call-limits', async (request, reply) => {
+    try {
+      callLimits.set(request.body);
+      return callLimits.current();
+    } catch (error) {
+      if (error instanceof CallLimitError) return reply.code(400).send({ error: error.message });
+      throw error;
+    }
+  });
   app.get('/sandbox/faults', async () => faults.current());
   app.put('/sandbox/faults', async (request, reply) => {
     try {
@@ -197,6 +213,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     keys,
     ledger,
     faults,
+    callLimits,
     notifier,
     gateway,
     close: async () => {

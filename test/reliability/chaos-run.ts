@@ -19,6 +19,7 @@ import { createRedPacketClient } from '../../client/red-packet-client';
 import { connectClient } from '../../client/temporal-connection';
 import { startDevServer, type RunningDevServer } from '../../embedded/dev-server';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server';
+import { runChain } from '../helpers/history';
 import { WORKFLOWS_PATH } from '../helpers/lifecycle-env';
 import { freePort } from '../helpers/ports';
 import { restartableDevServerOptions } from '../helpers/restartable-dev-server';
@@ -62,7 +63,7 @@ export interface ChaosReport {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Replays every packet's history with the run's workflow bundle; saves and logs each that fails. */
+/** Replays every run of every packet with the run's workflow bundle; saves and logs each that fails. */
 async function countUnreplayable(
   temporal: Client,
   authNos: string[],
@@ -71,13 +72,17 @@ async function countUnreplayable(
 ): Promise<number> {
   const workflowBundle = { code: readFileSync(bundlePath, 'utf8') };
   let unreplayable = 0;
-  for (const authNo of authNos) {
-    const history = await temporal.workflow.getHandle(`red-packet-${authNo}`).fetchHistory();
+  // Every run of each packet: a continued packet's first run holds its opening.
+  const runs: Array<{ authNo: string; runId: string }> = [];
+  for (const authNo of authNos)
+    for (const { runId } of await runChain(temporal, `red-packet-${authNo}`)) runs.push({ authNo, runId });
+  for (const { authNo, runId } of runs) {
+    const history = await temporal.workflow.getHandle(`red-packet-${authNo}`, runId).fetchHistory();
     try {
       await Worker.runReplayHistory({ workflowBundle }, history, `red-packet-${authNo}`);
     } catch (error) {
       unreplayable += 1;
-      const historyFile = join(tmpdir(), `chaos-history-${authNo}.binpb`);
+      const historyFile = join(tmpdir(), `chaos-history-${authNo}-${runId}.binpb`);
       writeFileSync(historyFile, proto.api.history.v1.History.encode(history).finish());
       log(
         `history of ${authNo} does not replay (saved in ${historyFile}): ${error instanceof Error ? error.message.slice(0, 600) : String(error)}`,

@@ -4,10 +4,11 @@
 // result is awaited) with the sandbox's faults.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { temporal } from '@temporalio/proto';
 import { createTimeSkippingEnv } from '../harness/temporal';
 import { eventually, startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
 import { expectConserved } from '../helpers/conservation';
-import { recordHistory } from '../helpers/history';
+import { recordHistory, runChain } from '../helpers/history';
 import type { RedPacketState } from '../../workflows/messages';
 
 const DISBURSE = 'alipay.fund.coupon.order.disburse';
@@ -27,6 +28,12 @@ afterAll(async () => {
   await env?.close();
   await server?.teardown();
 });
+
+/** How many activities of this type the workflow has scheduled (retries of one are not counted). */
+const scheduled = (history: temporal.api.history.v1.IHistory, activityType: string): number =>
+  (history.events ?? []).filter(
+    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === activityType,
+  ).length;
 
 const requestsFor = (method: string, authNo: string) =>
   env.sandbox.gateway.requests.filter(
@@ -138,13 +145,15 @@ describe('a payout whose retries all went unanswered', () => {
     await recordHistory('bounded-payout-resent-after-retries', env.packets.handle(authNo));
   }, 180_000);
 
-  it('never applied, then refused for good when sent again: FAILED and its 3.00 released', async () => {
+  it('never applied, then refused for good when sent again after its retries ran out: FAILED and its 3.00 released', async () => {
     env.sandbox.faults.set({ methods: { [DISBURSE]: { hangRate: 1 } } });
     const { authNo, result } = await packetWithClaim();
     const settled = result();
+    // All ten attempts unanswered, a recheck found nothing: the payout is sent again as a new
+    // disburse activity (its retries are not new events). Only that resend is refused.
     await eventually(
-      async () => requestsFor(DISBURSE, authNo).length,
-      (sent) => sent >= 10,
+      async () => scheduled(await env.packets.handle(authNo).fetchHistory(), 'disburseClaim'),
+      (count) => count >= 2,
       90_000,
     );
     env.sandbox.faults.set({
@@ -159,6 +168,8 @@ describe('a payout whose retries all went unanswered', () => {
       refundedFen: 1000,
     });
     expect(final.claims[0]?.failure).toContain('PAYEE_ACCOUNT_STATUS_ERROR');
+    // Decided by the run that resent it, not by a later run paying it afresh after continue-as-new.
+    expect(await runChain(server.client, `red-packet-${authNo}`)).toHaveLength(1);
     expectConserved(final, env.sandbox);
   }, 180_000);
 

@@ -48,6 +48,7 @@ import {
   type RedPacketStatus,
   type RefundView,
 } from './messages';
+import { HANDLER_DESCRIPTIONS } from './handler-descriptions';
 import { Notifications, type NotificationsSnapshot } from './notifications';
 import { refundRemainder } from './refund-remainder';
 import { disburseRequestNumbers, REQUEST_TAG } from './request-numbers';
@@ -273,6 +274,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
 
   const registerClaimHandlers = (): void => {
     setHandler(claimBatchUpdate, claimBatch, {
+      description: HANDLER_DESCRIPTIONS.claimBatch,
       validator: (requests) => {
         if (requests.length === 0 || requests.length > MAX_CLAIM_BATCH) throw new Error('BATCH_SIZE');
         validateBatch(requests);
@@ -282,6 +284,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
       },
     });
     setHandler(claimUpdate, (request) => claimBatch([request])[0]!, {
+      description: HANDLER_DESCRIPTIONS.claim,
       validator: (request) => {
         validateBatch([request]);
         if (ledger.repeatOutcome(request)) return;
@@ -293,37 +296,50 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
   // A continued run is open (or closing) from its first line; a new packet registers them once
   // it has opened (below).
   if (carried) registerClaimHandlers();
-  setHandler(claimAnswersQuery, (requests) =>
-    requests.slice(0, MAX_CLAIM_BATCH).map((request): ClaimOutcome | null => {
-      const repeat = ledger.repeatOutcome(request);
-      if (repeat) return repeat;
-      const reason = packetRefusal() ?? ledger.refusalFor(request);
-      return reason ? { accepted: false, claimId: request.claimId, reason } : null;
-    }),
+  setHandler(
+    claimAnswersQuery,
+    (requests) =>
+      requests.slice(0, MAX_CLAIM_BATCH).map((request): ClaimOutcome | null => {
+        const repeat = ledger.repeatOutcome(request);
+        if (repeat) return repeat;
+        const reason = packetRefusal() ?? ledger.refusalFor(request);
+        return reason ? { accepted: false, claimId: request.claimId, reason } : null;
+      }),
+    { description: HANDLER_DESCRIPTIONS.claimAnswers },
   );
-  setHandler(alipayNotifySignal, (notification) => {
-    // A refund confirmation must also name this packet's pay, say SUCCESS and REFUND.
-    notifications.receive(notification, refund, input.outOrderNo);
-    // Alipay refunded the balance itself: the packet is closed at Alipay, so close here too.
-    if (notifications.timeoutRefund) closeRequested = true;
-    show();
+  setHandler(
+    alipayNotifySignal,
+    (notification) => {
+      // A refund confirmation must also name this packet's pay, say SUCCESS and REFUND.
+      notifications.receive(notification, refund, input.outOrderNo);
+      // Alipay refunded the balance itself: the packet is closed at Alipay, so close here too.
+      if (notifications.timeoutRefund) closeRequested = true;
+      show();
+    },
+    { description: HANDLER_DESCRIPTIONS.alipayNotify },
+  );
+  setHandler(closeNowSignal, () => void (closeRequested = true), {
+    description: HANDLER_DESCRIPTIONS.closeNow,
   });
-  setHandler(closeNowSignal, () => void (closeRequested = true));
-  setHandler(retryRefundSignal, () => {
-    // Only a blocked refund is retried; at any other time the signal is recorded and does nothing.
-    if (status === 'REFUND_BLOCKED') {
-      retryRequested = true;
-      return;
-    }
-    ignoredSignals.push({
-      signal: 'retryRefund',
-      at: new Date().toISOString(),
-      reason: `the packet is ${status}, not REFUND_BLOCKED`,
-    });
-    ignoredSignals.splice(0, ignoredSignals.length - IGNORED_SIGNALS_KEPT);
-    show();
-  });
-  setHandler(stateQuery, (page) => toState(parts(), page));
+  setHandler(
+    retryRefundSignal,
+    () => {
+      // Only a blocked refund is retried; at any other time the signal is recorded and does nothing.
+      if (status === 'REFUND_BLOCKED') {
+        retryRequested = true;
+        return;
+      }
+      ignoredSignals.push({
+        signal: 'retryRefund',
+        at: new Date().toISOString(),
+        reason: `the packet is ${status}, not REFUND_BLOCKED`,
+      });
+      ignoredSignals.splice(0, ignoredSignals.length - IGNORED_SIGNALS_KEPT);
+      show();
+    },
+    { description: HANDLER_DESCRIPTIONS.retryRefund },
+  );
+  setHandler(stateQuery, (page) => toState(parts(), page), { description: HANDLER_DESCRIPTIONS.state });
   let fundingWaiters = 0;
   setHandler(
     fundingSettledUpdate,
@@ -334,6 +350,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
       return status;
     },
     {
+      description: HANDLER_DESCRIPTIONS.fundingSettled,
       // Settled already: the caller reads the state query instead, and history does not grow.
       validator: () => {
         if (status !== 'VERIFYING_FUNDING') throw new Error('FUNDING_SETTLED');

@@ -20,6 +20,7 @@ import {
   type RedPacketOrderInput,
   type RedPacketOrderState,
 } from './order-messages';
+import { HANDLER_DESCRIPTIONS } from './handler-descriptions';
 import type { RedPacketLifecycle } from './red-packet-lifecycle';
 import { requestTagFor } from './request-numbers';
 
@@ -44,7 +45,7 @@ export async function RedPacketOrder(input: RedPacketOrderInput): Promise<RedPac
   let notified: Paid | undefined;
   const outRequestNo = payRequestNoFor(input.outOrderNo);
 
-  setHandler(orderStateQuery, () => state);
+  setHandler(orderStateQuery, () => state, { description: HANDLER_DESCRIPTIONS.orderState });
   setHandler(
     payStartedUpdate,
     async () => {
@@ -52,26 +53,31 @@ export async function RedPacketOrder(input: RedPacketOrderInput): Promise<RedPac
       return state;
     },
     {
+      description: HANDLER_DESCRIPTIONS.payStarted,
       // Started already: the caller reads the state query, and the history does not grow.
       validator: () => {
         if (payStepDone) throw new Error('PAY_STARTED');
       },
     },
   );
-  setHandler(payNotifySignal, (notification) => {
-    // Only Alipay's word that this very pay succeeded, for this amount, counts.
-    if (
-      notification.operationType === 'PAY' &&
-      notification.status === 'SUCCESS' &&
-      notification.outOrderNo === input.outOrderNo &&
-      notification.outRequestNo === outRequestNo &&
-      notification.amount === input.totalFen &&
-      notification.authNo &&
-      notification.operationId
-    ) {
-      notified = { authNo: notification.authNo, operationId: notification.operationId };
-    }
-  });
+  setHandler(
+    payNotifySignal,
+    (notification) => {
+      // Only Alipay's word that this very pay succeeded, for this amount, counts.
+      if (
+        notification.operationType === 'PAY' &&
+        notification.status === 'SUCCESS' &&
+        notification.outOrderNo === input.outOrderNo &&
+        notification.outRequestNo === outRequestNo &&
+        notification.amount === input.totalFen &&
+        notification.authNo &&
+        notification.operationId
+      ) {
+        notified = { authNo: notification.authNo, operationId: notification.operationId };
+      }
+    },
+    { description: HANDLER_DESCRIPTIONS.payNotify },
+  );
 
   /** Alipay's word on this order's pay; `unknown` when it could not be asked. */
   const askAlipay = async (): Promise<

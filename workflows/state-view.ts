@@ -53,31 +53,61 @@ function yuan(fen: number): string {
   return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
 }
 
+/**
+ * What an operator should do about a packet in this state, or nothing when it needs no one.
+ * Blocked refunds wait for a person; every other state moves on by itself.
+ */
+function nextStep(parts: StateParts): string | undefined {
+  const { refund } = parts;
+  if (parts.status !== 'REFUND_BLOCKED' || !refund) return undefined;
+  const retry =
+    'then send the retryRefund signal (UI: Send a Signal; CLI: temporal workflow signal ' +
+    `--workflow-id red-packet-${parts.input.authNo} --name retryRefund)`;
+  if (refund.reason !== 'UNRECONCILED')
+    return `fix the cause in the Refund line (Alipay's answer), ${retry}. Alipay's refund notification for this packet also releases it.`;
+  const theirs =
+    refund.alipayRefundedFen === undefined || refund.alipayRefundedFen === null
+      ? 'an amount it could not be asked for'
+      : `${yuan(refund.alipayRefundedFen)} yuan`;
+  return (
+    `Alipay refunded ${theirs}, our remainder is ${yuan(refund.amountFen)} yuan: compare the packet in ` +
+    `Alipay's merchant console with this ledger first; ${retry} only once they agree.`
+  );
+}
+
+/** The current details in the Temporal UI: one `label: value` line each (amounts in yuan). */
 export function describeForUi(parts: StateParts): void {
   const { ledger, refund } = parts;
   const pending = ledger.claimCount - ledger.paidCount - ledger.failedCount;
   const refundedFen = refund?.status === 'SUCCESS' ? refund.amountFen : 0;
   const lines = [
-    `**${parts.status}**, red packet ${parts.input.authNo}, expires ${parts.input.expiresAt}`,
-    '',
-    `| total | claimed | remaining | refunded |`,
-    `|---|---|---|---|`,
-    `| ${yuan(ledger.totalFen)} | ${yuan(ledger.committedFen)} | ${yuan(ledger.remainingFen)} | ${yuan(refundedFen)} |`,
-    '',
+    `Status: ${parts.status}`,
+    `Red packet: ${parts.input.authNo}`,
+    `Expires: ${parts.input.expiresAt}`,
+    `Total: ${yuan(ledger.totalFen)} yuan`,
+    `Claimed: ${yuan(ledger.committedFen)} yuan`,
+    `Remaining: ${yuan(ledger.remainingFen)} yuan`,
+    `Refunded: ${yuan(refundedFen)} yuan`,
     `Claims: ${ledger.paidCount} paid, ${pending} pending, ${ledger.failedCount} failed` +
-      (ledger.shares === undefined ? '' : ` (of ${ledger.shares} shares)`) +
-      (parts.claimPages > 0 ? `; settled claims archived in ${parts.claimPages} claim pages` : ''),
+      (ledger.shares === undefined ? '' : ` (of ${ledger.shares} shares)`),
   ];
+  if (parts.claimPages > 0)
+    lines.push(
+      `Claim pages: ${parts.claimPages} (settled claims, workflows red-packet-claims-${parts.input.authNo}-<n>)`,
+    );
   if (refund) {
     lines.push(
-      `Refund ${refund.outRequestNo}: ${yuan(refund.amountFen)} ${refund.status}` +
+      `Refund: ${refund.outRequestNo}, ${yuan(refund.amountFen)} yuan, ${refund.status}` +
         (refund.failure ? ` (${refund.failure})` : ''),
     );
   }
   if (parts.rejection)
-    lines.push(`Rejected, ${parts.rejection.reason}: ${parts.rejection.detail}. No money moved.`);
+    lines.push(`Rejected: ${parts.rejection.reason}, ${parts.rejection.detail}. No money moved.`);
   const ignored = parts.notifications.ignoredNotifications().length;
-  if (ignored > 0) lines.push(`Ignored notifications: ${ignored}`);
-  if (parts.ignoredSignals.length > 0) lines.push(`Ignored signals: ${parts.ignoredSignals.length}`);
+  if (ignored > 0) lines.push(`Ignored notifications: ${ignored} (see the state query)`);
+  if (parts.ignoredSignals.length > 0)
+    lines.push(`Ignored signals: ${parts.ignoredSignals.length} (see the state query)`);
+  const step = nextStep(parts);
+  if (step) lines.push(`Next step: ${step}`);
   setCurrentDetails(lines.join('\n'));
 }

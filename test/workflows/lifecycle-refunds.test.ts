@@ -8,6 +8,7 @@ import { connectToDevServer, type DevServerHandles } from '../harness/temporal';
 import { eventually, startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
 import { expectConserved } from '../helpers/conservation';
 import { eventTypes, recordHistory } from '../helpers/history';
+import { detailLines, uiMetadata } from '../helpers/ui-metadata';
 import { RED_PACKET_STATUS, type RedPacketState } from '../../workflows/messages';
 
 const EventType = proto.api.enums.v1.EventType;
@@ -257,6 +258,9 @@ describe('refund notifications', () => {
       reason: 'UNRECONCILED',
       alipayRefundedFen: 600,
     });
+    expect(
+      detailLines((await uiMetadata(env.packets.handle(authNo))).currentDetails).get('Next step'),
+    ).toContain('Alipay refunded 6.00 yuan, our remainder is 7.00 yuan');
     expect(env.sandbox.ledger.packet(authNo)).toMatchObject({
       funded: 1000,
       disbursed: 400,
@@ -395,9 +399,33 @@ describe('Alipay failures', () => {
     const description = await env.packets.handle(authNo).describe();
     expect(description.typedSearchAttributes.get(RED_PACKET_STATUS)).toBe('REFUND_BLOCKED');
     expect(description.status.name).toBe('RUNNING');
+    // What an operator sees in the UI: label: value lines, the refusal, and what to do next.
+    const seen = await uiMetadata(env.packets.handle(authNo));
+    const details = detailLines(seen.currentDetails);
+    expect(details.get('Status')).toBe('REFUND_BLOCKED');
+    expect(details.get('Remaining')).toBe('7.00 yuan');
+    expect(details.get('Refund')).toContain('REFUND_NOT_ALLOWED');
+    expect(details.get('Next step')).toContain(`--workflow-id red-packet-${authNo} --name retryRefund`);
+    // Every handler says what it does; retryRefund says when to use it.
+    for (const kind of ['query', 'signal', 'update'] as const)
+      for (const handler of seen.handlers[kind])
+        expect(handler.description, handler.name).toMatch(/\w{3,}.*\./);
+    expect(seen.handlers.signal.map(({ name }) => name).sort()).toEqual([
+      'alipayNotify',
+      'closeNow',
+      'retryRefund',
+    ]);
+    expect(seen.handlers.signal.find(({ name }) => name === 'retryRefund')?.description).toContain(
+      'REFUND_BLOCKED',
+    );
+    expect(seen.handlers.query.find(({ name }) => name === 'state')?.description).toContain('in fen');
     env.sandbox.faults.set({});
     await env.packets.retryRefund(authNo);
     const final = await result(authNo);
+    const done = detailLines((await uiMetadata(env.packets.handle(authNo))).currentDetails);
+    expect(done.get('Status')).toBe('COMPLETED');
+    expect(done.get('Refunded')).toBe('7.00 yuan');
+    expect(done.has('Next step')).toBe(false);
     expect(final.refund).toMatchObject({ status: 'SUCCESS', amountFen: 700 });
     expectConserved(final, env.sandbox);
     await recordHistory('bounded-refund-blocked-then-retried', env.packets.handle(authNo));

@@ -434,11 +434,11 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
         },
       );
     // A new packet takes claims only after everything its opening writes to history: the status,
-    // the expiry timer and the creator's fundingSettled answer. A live worker can apply the
-    // funding result and a claim in separate activations of one workflow task (seen in the chaos
-    // run on a worker fresh after a restart), the claim accepted after the opening's commands,
-    // while a replay applies both in one activation, the claim first: the history no longer
-    // replays (issue 15, `Update machine does not handle this event`). A claim that reaches the
+    // the expiry timer and the creator's fundingSettled answer. The chaos run recorded
+    // live histories (workers fresh after a restart) in which one workflow task carried the
+    // funding result and a claim accepted after the opening's commands; a replay applies both in
+    // one activation, the claim first, so the history no longer replays (issue 15, `Update
+    // machine does not handle this event`). Which live path orders them so is not known. A claim that reaches the
     // packet before its handler is registered waits in the SDK's buffer until it is, so after
     // those commands in both cases, or is turned away ('No registered handler') if the packet
     // does not open in that activation.

@@ -8,6 +8,8 @@ export interface ManagedProcess {
   name: string;
   logFile: string;
   child: ChildProcess;
+  /** Started and not exited. */
+  running(): boolean;
   /** SIGTERM, then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL at once (for chaos runs). */
@@ -58,6 +60,7 @@ export function startProcess(options: {
     name: options.name,
     logFile: options.logFile,
     child,
+    running,
     async stop(graceMs = 10_000) {
       stopping = true;
       if (!running()) return;
@@ -71,6 +74,98 @@ export function startProcess(options: {
       if (!running()) return;
       signalGroup('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/**
+ * A process that can be killed (SIGKILL) and started again with the same settings. A supervised
+ * one that exits by itself (it could not reach Temporal at start, say) is started again after a
+ * backoff of 1 s doubling to 30 s, as Docker's `restart: unless-stopped` does: it stays down only
+ * when killed or stopped on purpose.
+ */
+export interface Restartable {
+  name: string;
+  logFile: string;
+  running(): boolean;
+  /** SIGKILL; a supervised process stays down until `start`. */
+  kill(): Promise<void>;
+  /** SIGTERM, then SIGKILL after the grace; stays down. */
+  stop(): Promise<void>;
+  /** Starts it again when it is not running; resolves once `afterStart` says it is up. */
+  start(): Promise<void>;
+  /** The process running now. */
+  current(): ManagedProcess;
+}
+
+const SUPERVISOR_BACKOFF_MS = { first: 1000, max: 30_000 };
+/** How long `start` waits for a supervised process to come up through its restarts. */
+const START_PATIENCE_MS = 180_000;
+
+export function restartable(options: {
+  start: () => ManagedProcess;
+  /** Resolves once the process is up; rejects if it exits first. */
+  afterStart?: (started: ManagedProcess) => Promise<void>;
+  supervise?: boolean;
+  stopGraceMs?: number;
+  say?: (line: string) => void;
+}): Restartable {
+  const afterStart = options.afterStart ?? (async () => undefined);
+  let wanted = true;
+  let backoffMs = SUPERVISOR_BACKOFF_MS.first;
+  let pending: NodeJS.Timeout | undefined;
+  let current: ManagedProcess;
+  const launch = (): ManagedProcess => {
+    const started = options.start();
+    const launchedAt = Date.now();
+    started.child.once('exit', () => {
+      if (!options.supervise || !wanted || started !== current) return;
+      // Up for a while: the next crash starts from the first backoff again.
+      if (Date.now() - launchedAt > SUPERVISOR_BACKOFF_MS.max) backoffMs = SUPERVISOR_BACKOFF_MS.first;
+      options.say?.(`${started.name} exited; starting it again in ${backoffMs / 1000} s`);
+      pending = setTimeout(() => {
+        pending = undefined;
+        if (wanted && !current.running()) current = launch();
+      }, backoffMs);
+      backoffMs = Math.min(backoffMs * 2, SUPERVISOR_BACKOFF_MS.max);
+    });
+    return started;
+  };
+  const putDown = (): void => {
+    wanted = false;
+    clearTimeout(pending);
+    pending = undefined;
+  };
+  current = launch();
+  return {
+    name: current.name,
+    logFile: current.logFile,
+    running: () => current.running(),
+    current: () => current,
+    kill() {
+      putDown();
+      return current.kill();
+    },
+    stop() {
+      putDown();
+      return current.stop(options.stopGraceMs);
+    },
+    async start() {
+      wanted = true;
+      if (!current.running() && pending === undefined) current = launch();
+      const giveUpAt = Date.now() + START_PATIENCE_MS;
+      for (;;) {
+        const starting = current;
+        try {
+          await afterStart(starting);
+          return;
+        } catch (error) {
+          if (!options.supervise || !wanted || Date.now() > giveUpAt) throw error;
+          // It exited while coming up: the supervisor starts it again; wait for that start.
+          while (current === starting && Date.now() < giveUpAt)
+            await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
     },
   };
 }

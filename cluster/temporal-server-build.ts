@@ -1,9 +1,10 @@
-// The Temporal server and its SQL tool, built from the Go module proxy once and kept under
-// .tools/ (git-ignored) with the PostgreSQL schemas from the same module version.
+// The Temporal server and its SQL tool, and the Temporal UI's server, built from the Go module
+// proxy once and kept under .tools/ (git-ignored), with the PostgreSQL schemas from the server's
+// module version.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GO_TOOLCHAIN, TEMPORAL_SERVER_VERSION } from './versions';
+import { GO_TOOLCHAIN, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from './versions';
 
 export interface TemporalServerTools {
   server: string;
@@ -26,10 +27,10 @@ function goEnv(binDir: string): NodeJS.ProcessEnv {
   return { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN, GOBIN: binDir, GOFLAGS: process.env.GOFLAGS ?? '' };
 }
 
-function goInstall(pkg: string, binDir: string, say: (line: string) => void): Promise<void> {
+function goInstall(pkg: string, version: string, binDir: string, say: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn('go', ['install', `${pkg}@v${TEMPORAL_SERVER_VERSION}`], {
+    const child = spawn('go', ['install', `${pkg}@v${version}`], {
       env: goEnv(binDir),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -85,8 +86,8 @@ export async function ensureTemporalServer(
   rmSync(building, { recursive: true, force: true });
   const binDir = join(building, 'bin');
   mkdirSync(binDir, { recursive: true });
-  await goInstall(`${MODULE}/cmd/server`, binDir, say);
-  await goInstall(`${MODULE}/cmd/tools/sql`, binDir, say);
+  await goInstall(`${MODULE}/cmd/server`, TEMPORAL_SERVER_VERSION, binDir, say);
+  await goInstall(`${MODULE}/cmd/tools/sql`, TEMPORAL_SERVER_VERSION, binDir, say);
   renameSync(join(binDir, 'server'), join(binDir, 'temporal-server'));
   renameSync(join(binDir, 'sql'), join(binDir, 'temporal-sql-tool'));
   cpSync(join(moduleDir(), 'schema', 'postgresql'), join(building, 'schema', 'postgresql'), {
@@ -97,4 +98,25 @@ export async function ensureTemporalServer(
   renameSync(building, dir);
   say(`Temporal server ${TEMPORAL_SERVER_VERSION} built into ${dir}`);
   return tools;
+}
+
+/**
+ * The Temporal UI's server (the same release as docker-compose.yml's `temporalio/ui` image), its
+ * web assets embedded in the module; built when this version is not under `toolsRoot` yet.
+ */
+export async function ensureTemporalUi(toolsRoot: string, say: (line: string) => void): Promise<string> {
+  const dir = join(toolsRoot, `temporal-ui-${TEMPORAL_UI_VERSION}`);
+  const binary = join(dir, 'bin', 'temporal-ui-server');
+  if (existsSync(binary)) return binary;
+  say(`Building the Temporal UI server ${TEMPORAL_UI_VERSION} from the Go module proxy (first run only) ...`);
+  const building = `${dir}.building`;
+  rmSync(building, { recursive: true, force: true });
+  const binDir = join(building, 'bin');
+  mkdirSync(binDir, { recursive: true });
+  await goInstall('github.com/temporalio/ui-server/v2/cmd/server', TEMPORAL_UI_VERSION, binDir, say);
+  renameSync(join(binDir, 'server'), join(binDir, 'temporal-ui-server'));
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(building, dir);
+  say(`Temporal UI server ${TEMPORAL_UI_VERSION} built into ${dir}`);
+  return binary;
 }

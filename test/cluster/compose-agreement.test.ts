@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { clientTlsEnv, ensureClusterCertificates } from '../../cluster/certificates';
 import { DYNAMIC_CONFIG_FILE } from '../../cluster/server-config';
 import { schemaSteps } from '../../cluster/temporal-server';
+import { uiServerConfig } from '../../cluster/temporal-ui';
 import {
   COMPOSE_IMAGES,
   HISTORY_SHARDS,
@@ -17,6 +18,7 @@ import {
   RETENTION_HOURS,
   SQL_PLUGIN,
   TEMPORAL_SERVER_VERSION,
+  TEMPORAL_UI_VERSION,
 } from '../../cluster/versions';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
 
@@ -50,12 +52,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const certs = ensureClusterCertificates(dir);
 
 describe('docker-compose.yml agrees with npm run cluster', () => {
-  it('runs the same releases: PostgreSQL 15 and the Temporal server the cluster builds', () => {
+  it('runs the same releases: PostgreSQL 15, the Temporal server and the UI server the cluster builds', () => {
     expect(COMPOSE_IMAGES).toEqual({
       postgres: `postgres:${POSTGRES_MAJOR}`,
       temporalServer: `temporalio/server:${TEMPORAL_SERVER_VERSION}`,
       temporalAdminTools: `temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`,
+      temporalUi: `temporalio/ui:${TEMPORAL_UI_VERSION}`,
     });
+    expect(services['temporal-ui']!.image).toBe(COMPOSE_IMAGES.temporalUi);
     expect(services.postgresql!.image).toBe(COMPOSE_IMAGES.postgres);
     expect(services.temporal!.image).toBe(COMPOSE_IMAGES.temporalServer);
     expect(services['temporal-schema']!.image).toBe(COMPOSE_IMAGES.temporalAdminTools);
@@ -101,6 +105,26 @@ describe('docker-compose.yml agrees with npm run cluster', () => {
     expect(mounted(server.TEMPORAL_TLS_FRONTEND_KEY!)).toBe(basename(certs.serverKeyFile));
     expect(mounted(server.TEMPORAL_TLS_SERVER_CA_CERT!)).toBe(basename(certs.caFile));
     expect(mounted(server.TEMPORAL_TLS_CLIENT1_CA_CERT!)).toBe(basename(certs.caFile));
+  });
+
+  it('gives the UI the cluster client certificate in both, and checks the server name', () => {
+    const ui = env('temporal-ui');
+    expect(basename(ui.TEMPORAL_TLS_CA!)).toBe(basename(certs.caFile));
+    expect(basename(ui.TEMPORAL_TLS_CERT!)).toBe(basename(certs.clientCertFile));
+    expect(basename(ui.TEMPORAL_TLS_KEY!)).toBe(basename(certs.clientKeyFile));
+    expect(ui.TEMPORAL_TLS_SERVER_NAME).toBe(certs.serverName);
+    expect(uiServerConfig({ address: '127.0.0.1:17233', port: 18080, certs })).toMatchObject({
+      temporalGrpcAddress: '127.0.0.1:17233',
+      host: '127.0.0.1',
+      defaultNamespace: NAMESPACE,
+      tls: {
+        caFile: certs.caFile,
+        certFile: certs.clientCertFile,
+        keyFile: certs.clientKeyFile,
+        serverName: certs.serverName,
+        enableHostVerification: true,
+      },
+    });
   });
 
   it('points workers and HTTP servers at it through the same TEMPORAL_TLS_* settings as the cluster', () => {

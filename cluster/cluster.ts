@@ -9,6 +9,7 @@ import { ensureDevelopmentKey } from '../embedded/development-key';
 import { PROJECT_ROOT } from '../embedded/temporal-binaries';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../sandbox/server';
 import { clientTlsEnv, ensureClusterCertificates, type ClusterCertificates } from './certificates';
+import { ensureProductionNode } from './node-runtime';
 import { clusterPostgres, type Postgres } from './postgres';
 import { restartable, startProcess, type ManagedProcess, type Restartable } from './processes';
 import type { ClusterPorts } from './server-config';
@@ -154,6 +155,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       checkpoint();
     }
 
+    const node = ensureProductionNode();
+    say(`Node ${node.version} for the workers and HTTP servers (the production image's runtime)`);
     const sandbox = await startSandbox({
       ...options.sandbox,
       keyDir: join(dataDir, 'sandbox'),
@@ -185,7 +188,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         start: tracked(() =>
           startProcess({
             name,
-            command: process.execPath,
+            command: node.path,
             args: ['--import', 'tsx', script],
             cwd: PROJECT_ROOT,
             env: { ...common, ...env },

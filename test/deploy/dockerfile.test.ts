@@ -34,7 +34,13 @@ afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 describe('Dockerfile', () => {
   it('is multi-stage, runs as a non-root user and loads prebundled workflow code', () => {
     expect(stages).toHaveLength(2);
-    expect(buildStage).toMatch(/^node:20\S* AS build/);
+    // Node 24, the version CI's second pass runs the suite on (scripts/install-node24.mjs).
+    const ciNode = /NODE_VERSION = '(\d+)\./.exec(
+      readFileSync(join(ROOT, 'scripts', 'install-node24.mjs'), 'utf8'),
+    );
+    expect(ciNode?.[1]).toBe('24');
+    expect(buildStage).toMatch(/^node:24-\S* AS build/);
+    expect(runtimeStage).toMatch(/^node:24-\S*\n/);
     const runtime = instructions(runtimeStage);
     expect(runtime).toContainEqual(['USER', 'node']);
     expect(runtime.find(([keyword]) => keyword === 'ENV')?.[1]).toContain(

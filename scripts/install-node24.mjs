@@ -4,7 +4,7 @@
 // first on PATH: it holds `node` alone, so the machine's own npm stays in use (the wheel's npm
 // script does not start). Does nothing when this version is there already.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

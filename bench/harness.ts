@@ -38,7 +38,11 @@ export interface BenchEnv {
   /** Headers of an API call: the bench's API key and JSON. */
   apiHeaders: Record<string, string>;
   webhookUrl: string;
+  /** The sandbox's own URL (ledger, call limits). */
+  sandboxUrl: string;
   taskQueue: string;
+  /** The worker process's pid (its memory, its CPU). */
+  workerPid: number | undefined;
   /** CPU milliseconds each part has used so far (Linux only; empty elsewhere). */
   cpuMs(): Record<string, number>;
   fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string; payOperationId: string }>;
@@ -139,7 +143,9 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     apiUrl,
     apiHeaders: { authorization: `Bearer ${apiKey.token}`, 'content-type': 'application/json' },
     webhookUrl,
+    sandboxUrl,
     taskQueue,
+    workerPid: worker.pid,
     cpuMs: cpuReader({
       temporal: devServerPid(),
       worker: worker.pid,

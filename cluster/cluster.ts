@@ -127,7 +127,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         startTemporalServer(tools, configFile, join(logDir, 'temporal-server.log'), onUnexpectedExit),
       ),
       afterStart: waitForServer,
+      supervise: true,
       stopGraceMs: 20_000,
+      say,
     });
     children.push(server);
     stack.push(() => server.stop());
@@ -204,9 +206,15 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       stack.push(() => started.stop());
       return started;
     };
-    const workers = options.workers.map((worker) =>
-      nodeProcess(worker.name, 'worker/main.ts', { WORKER_METRICS_ADDRESS: `127.0.0.1:${worker.metrics}` }),
-    );
+    // Each worker gives Alipay another server's webhook for the refunds it sends: both webhooks
+    // take notifications (in production one address behind the load balancer).
+    const workers = options.workers.map((worker, index) => {
+      const webhook = options.servers[index % options.servers.length]!.webhook;
+      return nodeProcess(worker.name, 'worker/main.ts', {
+        WORKER_METRICS_ADDRESS: `127.0.0.1:${worker.metrics}`,
+        ALIPAY_NOTIFY_URL: `http://127.0.0.1:${webhook}/alipay/notify`,
+      });
+    });
     const servers = options.servers.map((http) => ({
       ...nodeProcess(
         http.name,

@@ -2,26 +2,10 @@
 // (built from the Go module proxy) behind mTLS, two workers and two HTTP servers, the sandbox.
 // Every URL printed; Ctrl-C stops everything in order.
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../embedded/temporal-binaries';
-import { startCluster, type ClusterLayout, type RunningCluster } from './cluster';
+import { startCluster, type RunningCluster } from './cluster';
+import { CLUSTER_LAYOUT as LAYOUT } from './layout';
 import { acquireRunLock } from './run-lock';
-import { DEFAULT_CLUSTER_PORTS } from './server-config';
 import { NAMESPACE, TEMPORAL_SERVER_VERSION } from './versions';
-
-const LAYOUT: ClusterLayout = {
-  dataDir: join(PROJECT_ROOT, '.data', 'cluster'),
-  ports: DEFAULT_CLUSTER_PORTS,
-  sandboxPort: 18090,
-  uiPort: 18080,
-  servers: [
-    { name: 'server-1', api: 13000, webhook: 13001 },
-    { name: 'server-2', api: 13010, webhook: 13011 },
-  ],
-  workers: [
-    { name: 'worker-1', metrics: 19464 },
-    { name: 'worker-2', metrics: 19465 },
-  ],
-};
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -61,6 +45,7 @@ function printUrls(cluster: RunningCluster): void {
 async function main(): Promise<void> {
   const lock = acquireRunLock(LAYOUT.dataDir, say);
   let cluster: RunningCluster | undefined;
+  const started: number[] = [];
   let stopping = false;
   let interrupted: (() => void) | undefined;
   const interruption = new Promise<void>((resolve) => (interrupted = resolve));
@@ -69,6 +54,14 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       say(`${signal} again: killing every child now`);
+      // While starting there is no cluster handle yet: every child started so far, by its group.
+      for (const pid of started) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
       cluster?.killAll();
       return;
     }
@@ -89,7 +82,10 @@ async function main(): Promise<void> {
         if (!stopping)
           say(`!! ${name} stopped (${how}); its log: ${join(LAYOUT.dataDir, 'logs', `${name}.log`)}`);
       },
-      onChild: (pid) => lock.recordChild(pid),
+      onChild: (pid) => {
+        lock.recordChild(pid);
+        if (pid !== undefined) started.push(pid);
+      },
     });
   } catch (error) {
     lock.release();

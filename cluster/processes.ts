@@ -152,6 +152,7 @@ export function restartable(options: {
     },
     async start() {
       wanted = true;
+      backoffMs = SUPERVISOR_BACKOFF_MS.first;
       if (!current.running() && pending === undefined) current = launch();
       const giveUpAt = Date.now() + START_PATIENCE_MS;
       for (;;) {
@@ -162,7 +163,7 @@ export function restartable(options: {
         } catch (error) {
           if (!options.supervise || !wanted || Date.now() > giveUpAt) throw error;
           // It exited while coming up: the supervisor starts it again; wait for that start.
-          while (current === starting && Date.now() < giveUpAt)
+          while (current === starting && wanted && Date.now() < giveUpAt)
             await new Promise((resolve) => setTimeout(resolve, 500));
         }
       }

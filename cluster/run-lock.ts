@@ -22,6 +22,40 @@ function readPid(file: string): number | undefined {
   }
 }
 
+/** The lock's own files in the data directory (everything else there is the run's data). */
+export const RUN_LOCK_FILES = ['cluster.pid', 'cluster.children'];
+
+/**
+ * When the process started, in clock ticks since boot (`/proc/<pid>/stat` field 22), so a pid
+ * reused by an unrelated process is told apart from the child it once was; undefined when gone.
+ */
+export function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The children a run recorded that still run as themselves: `<pid> <start ticks>` per line. */
+export function recordedChildren(childrenFile: string): number[] {
+  let text = '';
+  try {
+    text = readFileSync(childrenFile, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(' '))
+    .filter(
+      ([pid, ticks]) =>
+        Number(pid) > 0 && ticks !== undefined && alive(Number(pid)) && startTicks(Number(pid)) === ticks,
+    )
+    .map(([pid]) => Number(pid));
+}
+
 export interface RunLock {
   /** Remembers a child's process group, so a later start can stop it if this run dies. */
   recordChild(pid: number | undefined): void;
@@ -30,8 +64,9 @@ export interface RunLock {
 
 /** Takes the lock, or throws naming the run that holds it; reaps what a dead run left. */
 export function acquireRunLock(dataDir: string, say: (line: string) => void): RunLock {
-  const lockFile = join(dataDir, 'cluster.pid');
-  const childrenFile = join(dataDir, 'cluster.children');
+  const [lockName, childrenName] = RUN_LOCK_FILES as [string, string];
+  const lockFile = join(dataDir, lockName);
+  const childrenFile = join(dataDir, childrenName);
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
@@ -45,15 +80,7 @@ export function acquireRunLock(dataDir: string, say: (line: string) => void): Ru
       rmSync(lockFile, { force: true });
     }
   }
-  let leftovers: number[] = [];
-  try {
-    leftovers = readFileSync(childrenFile, 'utf8')
-      .split('\n')
-      .map(Number)
-      .filter((pid) => Number.isInteger(pid) && pid > 0 && alive(pid));
-  } catch {
-    // no earlier run, or it ended cleanly
-  }
+  const leftovers = recordedChildren(childrenFile);
   for (const pid of leftovers) {
     say(`stopping process group ${pid} left by an earlier run that did not stop cleanly`);
     try {
@@ -65,7 +92,8 @@ export function acquireRunLock(dataDir: string, say: (line: string) => void): Ru
   writeFileSync(childrenFile, '');
   return {
     recordChild(pid) {
-      if (pid !== undefined) appendFileSync(childrenFile, `${pid}\n`);
+      const ticks = pid === undefined ? undefined : startTicks(pid);
+      if (pid !== undefined && ticks !== undefined) appendFileSync(childrenFile, `${pid} ${ticks}\n`);
     },
     release() {
       rmSync(childrenFile, { force: true });

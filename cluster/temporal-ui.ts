@@ -1,6 +1,6 @@
 // The Temporal UI for the cluster: the UI server (the same release as docker-compose.yml's
 // `temporalio/ui`) reaching the frontend through the cluster's mTLS with the client certificate,
-// listening on the loopback only.
+// listening on the loopback only, read-only.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterCertificates } from './certificates';
@@ -16,6 +16,11 @@ export function uiServerConfig(input: { address: string; port: number; certs: Cl
     host: '127.0.0.1',
     port: input.port,
     enableUi: true,
+    // The UI sends what it is asked with the cluster's client certificate and has no login of its
+    // own: anyone who reaches its port would hold the certificate's rights. It only reads; an
+    // operator signals (retryRefund, closeNow) with the CLI and the certificate, as the blocked
+    // packet's details say.
+    disableWriteActions: true,
     defaultNamespace: NAMESPACE,
     cors: { allowOrigins: [`http://127.0.0.1:${input.port}`, `http://localhost:${input.port}`] },
     tls: {

@@ -107,16 +107,19 @@ describe('docker-compose.yml agrees with npm run cluster', () => {
     expect(mounted(server.TEMPORAL_TLS_CLIENT1_CA_CERT!)).toBe(basename(certs.caFile));
   });
 
-  it('gives the UI the cluster client certificate in both, and checks the server name', () => {
+  it('gives the UI the cluster client certificate in both, checks the server name, and only reads', () => {
     const ui = env('temporal-ui');
     expect(basename(ui.TEMPORAL_TLS_CA!)).toBe(basename(certs.caFile));
     expect(basename(ui.TEMPORAL_TLS_CERT!)).toBe(basename(certs.clientCertFile));
     expect(basename(ui.TEMPORAL_TLS_KEY!)).toBe(basename(certs.clientKeyFile));
     expect(ui.TEMPORAL_TLS_SERVER_NAME).toBe(certs.serverName);
+    // No login in front of either: both only read.
+    expect(ui.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
     expect(uiServerConfig({ address: '127.0.0.1:17233', port: 18080, certs })).toMatchObject({
       temporalGrpcAddress: '127.0.0.1:17233',
       host: '127.0.0.1',
       defaultNamespace: NAMESPACE,
+      disableWriteActions: true,
       tls: {
         caFile: certs.caFile,
         certFile: certs.clientCertFile,

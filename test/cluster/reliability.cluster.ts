@@ -4,13 +4,13 @@
 // one packet's claims reach both), workers and HTTP servers SIGKILLed at random moments, the
 // Temporal server killed and restarted, then PostgreSQL stopped and restarted, mid-run. Not part
 // of `npm test`: it builds the Temporal server the first time and runs for minutes.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRedPacketClient } from '../../client/red-packet-client';
 import { connectClient } from '../../client/temporal-connection';
 import { startCluster, type ClusterLayout } from '../../cluster/cluster';
-import { acquireRunLock } from '../../cluster/run-lock';
+import { acquireRunLock, RUN_LOCK_FILES } from '../../cluster/run-lock';
 import { NAMESPACE } from '../../cluster/versions';
 import { PROJECT_ROOT } from '../../embedded/temporal-binaries';
 import { DEFAULT_TASK_QUEUE } from '../../workflows/messages';
@@ -50,11 +50,14 @@ const lifecycles = Number(process.env.RELIABILITY_LIFECYCLES ?? 50);
 const claimsPerLifecycle = 3;
 
 async function startClusterChaosStack(log: (line: string) => void): Promise<ChaosStack> {
-  // A fresh cluster each run: its figures are this run's alone.
-  rmSync(LAYOUT.dataDir, { recursive: true, force: true });
   mkdirSync(LAYOUT.dataDir, { recursive: true });
   const lock = acquireRunLock(LAYOUT.dataDir, log);
   try {
+    // A fresh cluster each run (its figures are this run's alone), once the lock says no other
+    // run is using it and has stopped what a dead one left.
+    for (const entry of readdirSync(LAYOUT.dataDir))
+      if (!RUN_LOCK_FILES.includes(entry))
+        rmSync(join(LAYOUT.dataDir, entry), { recursive: true, force: true });
     const bundlePath = join(LAYOUT.dataDir, 'workflow-bundle.js');
     await writeWorkflowBundle(bundlePath, log);
     const cluster = await startCluster({
@@ -123,6 +126,9 @@ describe('reliability on the cluster: PostgreSQL, Temporal server with mTLS, two
     );
     console.log(describeReport(report, lifecycles));
     expect(report.httpServerKills).toBeGreaterThan(0);
+    // Both servers answered claims, and packets had claims answered by both.
+    expect(Object.keys(report.acceptedByServer).sort()).toEqual(stack.apiUrls.slice().sort());
+    expect(report.packetsClaimedThroughSeveralServers).toBeGreaterThan(0);
     expect(report.temporalRestarts).toBe(1);
     expect(report.postgresRestarts).toBe(1);
     expectHealthyRun(report, lifecycles, claimsPerLifecycle);

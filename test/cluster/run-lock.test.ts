@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireRunLock, alive } from '../../cluster/run-lock';
+import { acquireRunLock, alive, startTicks } from '../../cluster/run-lock';
 import { eventually } from '../helpers/lifecycle-env';
 
 const dir = mkdtempSync(join(tmpdir(), 'cluster-lock-'));
@@ -25,7 +25,12 @@ describe('the cluster run lock', () => {
     // A run that died: its lock names a pid that is gone, its child still runs in its own group.
     writeFileSync(join(dir, 'cluster.pid'), '2147483646\n');
     const orphan = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
-    writeFileSync(join(dir, 'cluster.children'), `${orphan.pid}\n`);
+    // Recorded with its start time; a pid now used by another process (wrong start time) is left alone.
+    const bystander = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    writeFileSync(
+      join(dir, 'cluster.children'),
+      `${orphan.pid} ${startTicks(orphan.pid!)}\n${bystander.pid} 1\n`,
+    );
     const said: string[] = [];
     const lock = acquireRunLock(dir, (line) => said.push(line));
     expect(said).toEqual([
@@ -36,6 +41,8 @@ describe('the cluster run lock', () => {
       (running) => !running,
       5000,
     );
+    expect(alive(bystander.pid!)).toBe(true);
+    bystander.kill('SIGKILL');
     lock.release();
   });
 });

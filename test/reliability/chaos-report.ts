@@ -22,12 +22,15 @@ export function describeReport(report: ChaosReport, lifecycles: number): string 
       ` over ${report.claimToSettledMs.settled} claims (${report.claimToSettledMs.unsettled} never settled)`,
     `  claims accepted ${report.claimsAccepted}, paid ${report.claimsPaid}; refunds by source ${JSON.stringify(report.refundsBySource)};` +
       ` lifecycles not driven ${report.notDriven}`,
+    `  accepted claims by HTTP server ${JSON.stringify(report.acceptedByServer)}; packets claimed through several servers ${report.packetsClaimedThroughSeveralServers};` +
+      ` restarts that failed ${report.restartFailures}`,
   ].join('\n');
 }
 
 export function expectHealthyRun(report: ChaosReport, lifecycles: number, claimsPerLifecycle: number): void {
   expect(report.workerKills).toBeGreaterThan(0);
   expect(report.notDriven).toBe(0);
+  expect(report.restartFailures).toBe(0);
   // The run exercised what it claims: most claims were accepted and paid, refunds happened.
   expect(report.claimsPaid).toBeGreaterThanOrEqual(lifecycles * claimsPerLifecycle * 0.5);
   expect(report.refundsBySource.MERCHANT ?? 0).toBeGreaterThan(0);

@@ -101,6 +101,12 @@ export interface ChaosReport {
   /** Lifecycles the run could not drive to the end of their claims (each logged with why). */
   notDriven: number;
   claimsAccepted: number;
+  /** Accepted claims by the HTTP server that answered them. */
+  acceptedByServer: Record<string, number>;
+  /** Packets whose accepted claims were answered by more than one HTTP server. */
+  packetsClaimedThroughSeveralServers: number;
+  /** A killed worker or HTTP server that did not come back (each logged). */
+  restartFailures: number;
   claimsPaid: number;
   refundsBySource: Record<string, number>;
   /**
@@ -294,6 +300,9 @@ export async function runChaos(options: ChaosOptions, stack: ChaosStack): Promis
       claimsAccepted: 0,
       claimsPaid: 0,
       refundsBySource: {},
+      restartFailures: 0,
+      acceptedByServer: {},
+      packetsClaimedThroughSeveralServers: 0,
     };
     // A random moment: any activity, update, workflow task or HTTP request may be in flight.
     const monkey = (
@@ -307,12 +316,15 @@ export async function runChaos(options: ChaosOptions, stack: ChaosStack): Promis
           await sleep(between(everyMs));
           if (!chaosOn) break;
           const target = pick(targets);
+          // Only a kill of a running process counts (a supervisor may be restarting this one).
+          if (!target.running()) continue;
           await target.kill();
           count();
           await sleep(restartAfterMs);
-          await target
-            .start()
-            .catch((error: unknown) => options.log(`${target.name} did not start again: ${String(error)}`));
+          await target.start().catch((error: unknown) => {
+            report.restartFailures += 1;
+            options.log(`${target.name} did not start again: ${String(error)}`);
+          });
         }
       })();
     monkeys.push(monkey(stack.workers, options.killEveryMs, 300, () => (report.workerKills += 1)));
@@ -326,7 +338,7 @@ export async function runChaos(options: ChaosOptions, stack: ChaosStack): Promis
       method: string,
       path: string,
       body?: unknown,
-    ): Promise<{ status: number; json: Record<string, unknown> }> => {
+    ): Promise<{ status: number; json: Record<string, unknown>; apiUrl: string }> => {
       const giveUpAt = Date.now() + API_PATIENCE_MS;
       let last = 'no answer';
       while (Date.now() < giveUpAt) {
@@ -345,7 +357,8 @@ export async function runChaos(options: ChaosOptions, stack: ChaosStack): Promis
           const json = (await response.json()) as Record<string, unknown>;
           // 5xx: Temporal may be down right now; 429: too many at once. A careful caller retries the
           // same request.
-          if (response.status < 500 && response.status !== 429) return { status: response.status, json };
+          if (response.status < 500 && response.status !== 429)
+            return { status: response.status, json, apiUrl };
           last = `${response.status} ${JSON.stringify(json).slice(0, 300)}`;
         } catch (error) {
           // timed out or refused: retry the same request
@@ -425,13 +438,18 @@ export async function runChaos(options: ChaosOptions, stack: ChaosStack): Promis
         await sleep(500);
         status = (await api('GET', `/red-packets/${pay.authNo}`)).json.status;
       }
+      const servers = new Set<string>();
       for (let claim = 0; claim < options.claimsPerLifecycle; claim++) {
         const body = {
           claimId: `c${claim}`,
           payeeUserId: `2088${String(index * 100 + claim).padStart(12, '0')}`,
         };
         const answer = await api('POST', `/red-packets/${pay.authNo}/claims`, body);
-        if (answer.status === 200) report.claimsAccepted += 1;
+        if (answer.status === 200) {
+          report.claimsAccepted += 1;
+          report.acceptedByServer[answer.apiUrl] = (report.acceptedByServer[answer.apiUrl] ?? 0) + 1;
+          servers.add(answer.apiUrl);
+        }
         if (answer.status === 200) acceptedAt.set(`${pay.authNo}/${body.claimId}`, Date.now());
         else {
           const now = await api('GET', `/red-packets/${pay.authNo}`);
@@ -442,6 +460,7 @@ export async function runChaos(options: ChaosOptions, stack: ChaosStack): Promis
         }
         if (claim === 0) await api('POST', `/red-packets/${pay.authNo}/claims`, body); // a client retry
       }
+      if (servers.size > 1) report.packetsClaimedThroughSeveralServers += 1;
       if (closedByMerchant) await api('POST', `/red-packets/${pay.authNo}/refund`);
     };
 

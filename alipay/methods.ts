@@ -82,7 +82,8 @@ function text(method: string, biz: Biz, field: string, value: string | undefined
   if (value === undefined) return;
   // Length only: control characters are refused at the edge (client/input-rules.ts), so packets
   // registered before that rule still pay out and refund.
-  if (value.length === 0 || value.length > max) throw new AlipayRequestError(method, field, `must be 1 to ${max} characters`);
+  if (value.length === 0 || value.length > max)
+    throw new AlipayRequestError(method, field, `must be 1 to ${max} characters`);
   biz[field] = value;
 }
 

@@ -3,6 +3,7 @@
 import type { CallLimiter } from './call-limits';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AmountError, formatFen, MAX_AMOUNT_FEN, parseAmount, type Fen } from '../alipay/money';
+import { BILL_DOWNLOAD_URL_METHOD, SIGNCUSTOMER } from '../alipay/bill';
 import { METHODS } from '../alipay/methods';
 import { responseNodeName } from '../alipay/response';
 import { REFUND_SUCCESS_NOTIFY_TYPE } from '../alipay/notify';
@@ -10,6 +11,7 @@ import { buildSignContent, verifyRsa2 } from '../alipay/sign';
 import { alipayTimestamp } from '../alipay/timestamp';
 import type { Faults, MethodFaults } from './faults';
 import type { SandboxKeys } from './key-files';
+import { BillNotReady, type BillDownloads } from './bill';
 import { Ledger, LedgerRefusal, type Operation, type Packet } from './ledger';
 import type { Notifier } from './notifier';
 import { RequestLog } from './request-log';
@@ -29,12 +31,17 @@ export interface SandboxGatewayDeps {
   timeScale: number;
   /** Alipay refunds a packet's balance itself after this long: 48 hours by default. */
   defaultLifetimeMs: number;
+  /** The daily bills and their download links. */
+  bills: BillDownloads;
+  /** Where a bill's download link points: the sandbox's own URL, known once it listens. */
+  billLinkBase: () => string;
 }
 
 type Params = Record<string, string>;
 type Biz = Record<string, unknown>;
 
-const KNOWN_METHODS = new Set<string>(Object.values(METHODS));
+const KNOWN_METHODS = new Set<string>([...Object.values(METHODS), BILL_DOWNLOAD_URL_METHOD]);
+const BILL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const REQUIRED_COMMON = [
   ['app_id', 'isv.missing-app-id'],
@@ -339,6 +346,23 @@ export class SandboxGateway {
               outRequestNo: required(biz, 'out_request_no'),
             });
         return { fields: this.queryFields(operation), notifications: [] };
+      }
+      case BILL_DOWNLOAD_URL_METHOD: {
+        if (required(biz, 'bill_type') !== SIGNCUSTOMER)
+          throw new Refused('40004', 'isv.invalid-bill-type', 'the sandbox serves signcustomer bills only');
+        const day = required(biz, 'bill_date');
+        if (!BILL_DATE.test(day))
+          throw new Refused('40004', 'isv.invalid-bill-date', 'bill_date must be yyyy-MM-dd');
+        try {
+          const token = this.deps.bills.issue(day);
+          return {
+            fields: { bill_download_url: `${this.deps.billLinkBase()}/sandbox/bills/${token}.zip` },
+            notifications: [],
+          };
+        } catch (error) {
+          if (error instanceof BillNotReady) throw new Refused('40004', 'isp.bill_not_exist', '账单不存在');
+          throw error;
+        }
       }
       default:
         throw new Refused('40002', 'isv.invalid-method', 'unknown method');

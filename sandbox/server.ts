@@ -3,12 +3,16 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { formatFen } from '../alipay/money';
 import { parseFormEncoded } from '../alipay/notify';
 import { alipayTimestamp } from '../alipay/timestamp';
+import { BillDownloads, type BillReadiness } from './bill';
 import { CallLimitError, CallLimiter, type CallLimits } from './call-limits';
 import { FaultConfigError, Faults, type FaultConfig } from './faults';
 import { SandboxGateway } from './gateway-handler';
 import { ensureSandboxKeys, type SandboxKeys } from './key-files';
 import { Ledger, LedgerRefusal, type Packet } from './ledger';
 import { Notifier } from './notifier';
+
+/** The merchant account whose bill the sandbox serves. */
+export const SANDBOX_MERCHANT_ACCOUNT = '20881020000000000156';
 
 export interface SandboxOptions {
   /** Where the key files live (created on first start). */
@@ -23,6 +27,10 @@ export interface SandboxOptions {
   faults?: FaultConfig;
   /** Calls per second per method before Alipay's 40005 (default: disburse and refund at 100). */
   callLimits?: CallLimits;
+  /** When a day's bill can be downloaded (default: from 09:00 Beijing time the next day, as Alipay). */
+  billReadiness?: BillReadiness;
+  /** How long a bill's download link serves it (default: 30 s, as Alipay). */
+  billLinkLifetimeMs?: number;
   logger?: boolean;
 }
 
@@ -35,6 +43,7 @@ export interface RunningSandbox {
   callLimits: CallLimiter;
   notifier: Notifier;
   gateway: SandboxGateway;
+  bills: BillDownloads;
   close(): Promise<void>;
 }
 
@@ -93,6 +102,13 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const callLimits = new CallLimiter(options.callLimits);
   const ledger = new Ledger();
   const notifier = new Notifier({ alipayPrivateKey: keys.alipayPrivateKey, faults, timeScale });
+  const bills = new BillDownloads({
+    packets: () => ledger.allPackets(),
+    accountId: SANDBOX_MERCHANT_ACCOUNT,
+    linkLifetimeMs: options.billLinkLifetimeMs ?? 30_000,
+    readiness: options.billReadiness ?? 'next-day',
+  });
+  let url = '';
   const gateway = new SandboxGateway({
     keys,
     ledger,
@@ -101,6 +117,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     callLimits,
     timeScale,
     defaultLifetimeMs: options.defaultLifetimeMs ?? 48 * 3_600_000,
+    bills,
+    billLinkBase: () => url,
   });
 
   const app: FastifyInstance = Fastify({
@@ -201,12 +219,26 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     }
   });
 
+  // A bill's download link, as Alipay hands it out: serves the ZIP until it expires.
+  app.get<{ Params: { token: string } }>('/sandbox/bills/:token', async (request, reply) => {
+    const zip = bills.download(request.params.token.replace(/\.zip$/, ''));
+    if (!zip) return reply.code(404).send({ error: 'no such bill link, or it has expired' });
+    return reply.type('application/zip').send(Buffer.from(zip));
+  });
+  app.get('/sandbox/bills', async () => ({ readiness: bills.readiness }));
+  app.put<{ Body: unknown }>('/sandbox/bills', async (request, reply) => {
+    const readiness = (request.body as { readiness?: unknown } | null)?.readiness;
+    if (readiness !== 'next-day' && readiness !== 'at-once')
+      return reply.code(400).send({ error: 'readiness must be "next-day" or "at-once"' });
+    bills.readiness = readiness;
+    return { readiness };
+  });
   app.get('/sandbox/notifications', async () => notifier.history());
   app.get('/sandbox/requests', async () => gateway.requests.all());
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  const url = address.replace('[::1]', '127.0.0.1');
+  url = address.replace('[::1]', '127.0.0.1');
   return {
     url,
     gatewayUrl: `${url}/gateway.do`,
@@ -216,6 +248,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     callLimits,
     notifier,
     gateway,
+    bills,
     close: async () => {
       notifier.stop();
       gateway.stop();

@@ -1,0 +1,70 @@
+// The daily account bill: `alipay.data.dataservice.bill.downloadurl.query` answers a short-lived
+// URL (Alipay: void unless downloaded within 30 seconds) of a ZIP that bill-file.ts reads. The
+// bill of a Beijing business day is ready from about 09:00 the next day; before that Alipay
+// answers 40004 `isp.bill_not_exist`, which is "not yet", never "an empty day".
+import { request } from 'undici';
+import { parseSigncustomerBill, MAX_BILL_BYTES, type BillLine } from './bill-file';
+import { AlipayError } from './errors';
+import type { AlipayTransport } from './gateway';
+
+export const BILL_DOWNLOAD_URL_METHOD = 'alipay.data.dataservice.bill.downloadurl.query';
+/** The merchant account's bill: every movement of its balance (pays out, refunds back). */
+export const SIGNCUSTOMER = 'signcustomer';
+const BILL_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const DOWNLOAD_TIMEOUT_MS = 30_000;
+
+/** The bill is not there (yet): ask again later. */
+export class BillNotReadyError extends Error {
+  override name = 'BillNotReadyError';
+}
+
+export async function queryBillDownloadUrl(gateway: AlipayTransport, billDate: string): Promise<string> {
+  if (!BILL_DATE.test(billDate))
+    throw new RangeError(`bill_date must be yyyy-MM-dd, got ${JSON.stringify(billDate)}`);
+  try {
+    const node = await gateway.execute(BILL_DOWNLOAD_URL_METHOD, {
+      bill_type: SIGNCUSTOMER,
+      bill_date: billDate,
+    });
+    const url = node.bill_download_url;
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url))
+      throw new AlipayError('response lacks bill_download_url', {
+        kind: 'transient',
+        method: BILL_DOWNLOAD_URL_METHOD,
+      });
+    return url;
+  } catch (error) {
+    if (error instanceof AlipayError && error.subCode === 'isp.bill_not_exist')
+      throw new BillNotReadyError(`Alipay has no ${SIGNCUSTOMER} bill for ${billDate} yet`);
+    throw error;
+  }
+}
+
+/** Fetches the ZIP behind a download URL, at most MAX_BILL_BYTES. */
+export async function downloadBill(url: string): Promise<Uint8Array> {
+  const response = await request(url, {
+    headersTimeout: DOWNLOAD_TIMEOUT_MS,
+    bodyTimeout: DOWNLOAD_TIMEOUT_MS,
+  });
+  if (response.statusCode !== 200) {
+    await response.body.dump();
+    // An expired link: a new one is asked for on the next attempt.
+    throw new Error(`the bill download answered HTTP ${response.statusCode}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BILL_BYTES) {
+      response.body.destroy();
+      throw new Error(`the bill download is larger than ${MAX_BILL_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** One Beijing day's `signcustomer` lines: asks for the URL, downloads, parses. */
+export async function fetchSigncustomerBill(gateway: AlipayTransport, billDate: string): Promise<BillLine[]> {
+  return parseSigncustomerBill(await downloadBill(await queryBillDownloadUrl(gateway, billDate)));
+}

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { zipSync } from 'fflate';
 import iconv from 'iconv-lite';
-import { formatFen, type Fen } from '../alipay/money';
+import { formatFen, parseAmount, type Fen } from '../alipay/money';
 import { alipayTimestamp } from '../alipay/timestamp';
 import type { Operation, Packet } from './ledger';
 
@@ -84,7 +84,7 @@ export function signcustomerBillZip(entries: BillEntry[], day: string, accountId
       formatFen(balance),
       '',
       operation.operationType === 'PAY' ? '红包支付' : '红包退款',
-      `auth_no ${operation.authNo}`,
+      operation.authNo ? `auth_no ${operation.authNo}` : '',
     ]);
   });
   const income = entries.filter((entry) => entry.incomeFen > 0);
@@ -121,6 +121,104 @@ export function signcustomerBillZip(entries: BillEntry[], day: string, accountId
   });
 }
 
+/**
+ * Differences between Alipay's bill and the ledger, made on purpose to test reconciliation: lines
+ * the merchant never made (`extra`), amounts changed (`amounts`, by out_request_no), lines lost
+ * (`lost`, by out_request_no). Sandbox only.
+ */
+export interface BillDrift {
+  extra: Array<{ merchantOrderNo: string; amountFen: Fen; direction: 'expense' | 'income' }>;
+  amounts: Record<string, Fen>;
+  lost: string[];
+}
+
+export const NO_DRIFT: BillDrift = { extra: [], amounts: {}, lost: [] };
+const MAX_DRIFTS = 100;
+
+export class BillDriftError extends Error {}
+
+/** Reads a drift from JSON (`amount`s as yuan strings), refusing anything unclear. */
+export function parseBillDrift(body: unknown): BillDrift {
+  const object = (value: unknown, what: string): Record<string, unknown> => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new BillDriftError(`${what} must be an object`);
+    return value as Record<string, unknown>;
+  };
+  const id = (value: unknown, what: string): string => {
+    if (typeof value !== 'string' || !/^[0-9A-Za-z_-]{1,64}$/.test(value))
+      throw new BillDriftError(`${what} must be 1 to 64 letters, digits, _ or -`);
+    return value;
+  };
+  const yuan = (value: unknown, what: string): Fen => {
+    try {
+      const fen = parseAmount(String(value));
+      if (typeof value === 'string' && fen > 0) return fen;
+    } catch {
+      // refused below
+    }
+    throw new BillDriftError(`${what} must be a yuan amount such as "6.00"`);
+  };
+  const list = (value: unknown, what: string): unknown[] => {
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || value.length > MAX_DRIFTS)
+      throw new BillDriftError(`${what} must be a list of at most ${MAX_DRIFTS}`);
+    return value;
+  };
+  const drift = object(body, 'the drift');
+  const unknownField = Object.keys(drift).find((key) => !['extra', 'amounts', 'lost'].includes(key));
+  if (unknownField) throw new BillDriftError(`unknown field ${unknownField}`);
+  const amounts = Object.entries(drift.amounts === undefined ? {} : object(drift.amounts, 'amounts'));
+  if (amounts.length > MAX_DRIFTS)
+    throw new BillDriftError(`amounts may name at most ${MAX_DRIFTS} operations`);
+  return {
+    extra: list(drift.extra, 'extra').map((raw, index) => {
+      const line = object(raw, `extra[${index}]`);
+      if (line.direction !== 'expense' && line.direction !== 'income')
+        throw new BillDriftError(`extra[${index}].direction must be "expense" or "income"`);
+      return {
+        merchantOrderNo: id(line.merchantOrderNo, `extra[${index}].merchantOrderNo`),
+        amountFen: yuan(line.amount, `extra[${index}].amount`),
+        direction: line.direction,
+      };
+    }),
+    amounts: Object.fromEntries(
+      amounts.map(([key, value]) => [id(key, 'amounts key'), yuan(value, `amounts.${key}`)]),
+    ),
+    lost: list(drift.lost, 'lost').map((value, index) => id(value, `lost[${index}]`)),
+  };
+}
+
+/** The day's entries as the drift would have Alipay's bill show them. */
+export function withDrift(entries: BillEntry[], drift: BillDrift, day: string): BillEntry[] {
+  const lost = new Set(drift.lost);
+  const kept = entries
+    .filter((entry) => !lost.has(entry.operation.outRequestNo))
+    .map((entry) => {
+      const changed = drift.amounts[entry.operation.outRequestNo];
+      if (changed === undefined) return entry;
+      return entry.expenseFen > 0 ? { ...entry, expenseFen: changed } : { ...entry, incomeFen: changed };
+    });
+  // Lines nobody made, at noon of the day (Beijing).
+  const noon = new Date(`${day}T04:00:00.000Z`);
+  const extra = drift.extra.map((line, index): BillEntry => ({
+    operation: {
+      operationId: `${day.replaceAll('-', '')}9${String(index + 1).padStart(8, '0')}`,
+      operationType: line.direction === 'expense' ? 'PAY' : 'REFUND',
+      authNo: '',
+      outOrderNo: line.merchantOrderNo,
+      outRequestNo: line.merchantOrderNo,
+      amount: line.amountFen,
+      status: 'SUCCESS',
+      orderTitle: '',
+      gmtCreate: noon,
+      gmtTrans: noon,
+    },
+    incomeFen: line.direction === 'income' ? line.amountFen : 0,
+    expenseFen: line.direction === 'expense' ? line.amountFen : 0,
+  }));
+  return [...kept, ...extra];
+}
+
 /** When a day's bill can be downloaded: from 09:00 Beijing time the next day, or at once (tests, demos). */
 export type BillReadiness = 'next-day' | 'at-once';
 
@@ -132,6 +230,7 @@ export class BillNotReady extends Error {}
 export class BillDownloads {
   private readonly links = new Map<string, { zip: Uint8Array; expiresAt: number }>();
   readiness: BillReadiness;
+  drift: BillDrift = NO_DRIFT;
 
   constructor(
     private readonly options: {
@@ -152,7 +251,8 @@ export class BillDownloads {
     // 09:00 Beijing on the next day is 01:00 UTC on it.
     const readyAt = Date.parse(`${day}T01:00:00.000Z`) + 86_400_000;
     if (this.readiness === 'next-day' && now.getTime() < readyAt) throw new BillNotReady(day);
-    const zip = signcustomerBillZip(billEntries(this.options.packets(), day), day, this.options.accountId);
+    const entries = withDrift(billEntries(this.options.packets(), day), this.drift, day);
+    const zip = signcustomerBillZip(entries, day, this.options.accountId);
     for (const [token, link] of this.links)
       if (link.expiresAt <= now.getTime() || this.links.size >= MAX_LINKS) this.links.delete(token);
     const token = `${day.replaceAll('-', '')}${randomBytes(16).toString('hex')}`;

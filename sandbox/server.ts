@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { formatFen } from '../alipay/money';
 import { parseFormEncoded } from '../alipay/notify';
 import { alipayTimestamp } from '../alipay/timestamp';
-import { BillDownloads, type BillReadiness } from './bill';
+import { BillDownloads, BillDriftError, parseBillDrift, type BillReadiness } from './bill';
 import { CallLimitError, CallLimiter, type CallLimits } from './call-limits';
 import { FaultConfigError, Faults, type FaultConfig } from './faults';
 import { SandboxGateway } from './gateway-handler';
@@ -232,6 +232,16 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       return reply.code(400).send({ error: 'readiness must be "next-day" or "at-once"' });
     bills.readiness = readiness;
     return { readiness };
+  });
+  app.get('/sandbox/bills/drift', async () => bills.drift);
+  app.put<{ Body: unknown }>('/sandbox/bills/drift', async (request, reply) => {
+    try {
+      bills.drift = parseBillDrift(request.body);
+      return bills.drift;
+    } catch (error) {
+      if (error instanceof BillDriftError) return reply.code(400).send({ error: error.message });
+      throw error;
+    }
   });
   app.get('/sandbox/notifications', async () => notifier.history());
   app.get('/sandbox/requests', async () => gateway.requests.all());

@@ -10,10 +10,15 @@ import {
 } from '../../alipay/bill';
 import { AlipayError } from '../../alipay/errors';
 import type { AlipayGateway } from '../../alipay/gateway';
-import { agreementPay, disburse, refund } from '../../alipay/methods';
+import { agreementPay, disburse, queryOperation, refund } from '../../alipay/methods';
 import { beijingDay } from '../../sandbox/bill';
 import type { RunningSandbox } from '../../sandbox/server';
 import { merchantGateway, startTestSandbox } from '../helpers/sandbox';
+import {
+  reconcileDay,
+  type BookedPacket,
+  type QueriedOperation,
+} from '../../workflows/reconciliation-differences';
 
 let sandbox: RunningSandbox;
 let gateway: AlipayGateway;
@@ -89,6 +94,123 @@ describe("the sandbox's signcustomer bill, downloaded as from Alipay", () => {
       await client.close();
       await shortLived.close();
     }
+  });
+
+  it('shows the drift asked for, and reconciliation finds each difference and nothing else', async () => {
+    expect((await setReadiness('at-once')).status).toBe(200);
+    const outOrderNo = `DRIFT${Date.now()}`;
+    const pay = await agreementPay(gateway, {
+      outOrderNo,
+      outRequestNo: `${outOrderNo}P`,
+      orderTitle: '对账红包',
+      amount: 1000,
+      payerUserId: '2088000000000001',
+    });
+    await disburse(gateway, {
+      outOrderNo,
+      deductAuthNo: pay.authNo,
+      outRequestNo: `${outOrderNo}D1`,
+      orderTitle: '对账红包',
+      amount: 400,
+      payeeUserId: '2088000000000002',
+    });
+    await refund(gateway, {
+      authNo: pay.authNo,
+      outRequestNo: `${outOrderNo}R`,
+      amount: 600,
+      remark: '红包退回',
+    });
+    const book: BookedPacket = {
+      authNo: pay.authNo,
+      totalFen: 1000,
+      settled: true,
+      operations: [
+        { type: 'PAY', outRequestNo: `${outOrderNo}P`, amountFen: 1000, status: 'SUCCESS' },
+        { type: 'DISBURSE', outRequestNo: `${outOrderNo}D1`, amountFen: 400, status: 'SUCCESS' },
+        { type: 'REFUND', outRequestNo: `${outOrderNo}R`, amountFen: 600, status: 'SUCCESS' },
+      ],
+    };
+    const day = beijingDay(new Date());
+    const reconcile = async () => {
+      const queried: Record<string, QueriedOperation> = {};
+      for (const operation of book.operations) {
+        const found = await queryOperation(gateway, { outOrderNo, outRequestNo: operation.outRequestNo });
+        queried[operation.outRequestNo] = {
+          found: true,
+          operationId: found.operationId,
+          amountFen: found.amount,
+          status: found.status,
+          day: found.gmtTrans?.slice(0, 10),
+        };
+      }
+      const bill = (await fetchSigncustomerBill(gateway, day)).filter(
+        (line) => line.remark === `auth_no ${pay.authNo}` || line.merchantOrderNo.startsWith('STRANGER'),
+      );
+      return reconcileDay({ day, packets: [book], queried, bill });
+    };
+    expect((await reconcile()).differences).toEqual([]);
+
+    const drift = {
+      extra: [{ merchantOrderNo: 'STRANGER9', amount: '5.00', direction: 'expense' }],
+      amounts: { [`${outOrderNo}R`]: '6.50' },
+      lost: [`${outOrderNo}P`],
+    };
+    const put = await fetch(`${sandbox.url}/sandbox/bills/drift`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(drift),
+    });
+    expect(put.status).toBe(200);
+    try {
+      const report = await reconcile();
+      expect(
+        report.differences.map(({ kind, authNo, outRequestNo, ours, alipay }) => ({
+          kind,
+          authNo,
+          outRequestNo,
+          ours,
+          alipay,
+        })),
+      ).toEqual([
+        {
+          kind: 'AMOUNT_DIFFERS',
+          authNo: pay.authNo,
+          outRequestNo: `${outOrderNo}R`,
+          ours: '600 fen',
+          alipay: '650 fen',
+        },
+        {
+          kind: 'UNKNOWN_TO_US',
+          authNo: null,
+          outRequestNo: 'STRANGER9',
+          ours: 'not booked',
+          alipay: expect.stringMatching(/^paid 500 fen/),
+        },
+        {
+          kind: 'UNKNOWN_TO_ALIPAY',
+          authNo: pay.authNo,
+          outRequestNo: `${outOrderNo}P`,
+          ours: '1000 fen',
+          alipay: 'not in the bill',
+        },
+      ]);
+      // The drift is the bill's alone: the ledger still balances.
+      const ledger = sandbox.ledger.packet(pay.authNo);
+      expect(ledger.disbursed + ledger.refunded).toBe(ledger.funded);
+    } finally {
+      await fetch(`${sandbox.url}/sandbox/bills/drift`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+    }
+    const refused = await fetch(`${sandbox.url}/sandbox/bills/drift`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ amounts: { x: '1.001' } }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: 'amounts.x must be a yuan amount such as "6.00"' });
   });
 
   it('refuses another bill type or a malformed date, and a readiness it does not know', async () => {

@@ -65,8 +65,6 @@ export interface RunningCluster {
   postgres: Postgres;
   workers: Restartable[];
   servers: Array<Restartable & { apiUrl: string; webhookUrl: string }>;
-  /** Every child killed at once (the second Ctrl-C). */
-  killAll(): void;
   /** Stops everything that started, in reverse order. */
   stop(): Promise<void>;
 }
@@ -80,7 +78,6 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   mkdirSync(logDir, { recursive: true });
   const address = `127.0.0.1:${ports.frontend}`;
   const stack: Array<() => Promise<void> | void> = [];
-  const children: Restartable[] = [];
   const stop = async (): Promise<void> => {
     for (const step of stack.splice(0).reverse()) {
       try {
@@ -131,7 +128,6 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       stopGraceMs: 20_000,
       say,
     });
-    children.push(server);
     stack.push(() => server.stop());
     await waitForServer(server.current());
     checkpoint();
@@ -151,7 +147,6 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         supervise: true,
         say,
       });
-      children.push(ui);
       stack.push(() => ui.stop());
       await waitForUi(uiUrl, ui.current());
       checkpoint();
@@ -202,7 +197,6 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         supervise: true,
         say,
       });
-      children.push(started);
       stack.push(() => started.stop());
       return started;
     };
@@ -241,9 +235,6 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       postgres,
       workers,
       servers,
-      killAll() {
-        for (const child of children) void child.kill();
-      },
       stop,
     };
   } catch (error) {

@@ -45,7 +45,6 @@ function printUrls(cluster: RunningCluster): void {
 async function main(): Promise<void> {
   const lock = acquireRunLock(LAYOUT.dataDir, say);
   let cluster: RunningCluster | undefined;
-  const started: number[] = [];
   let stopping = false;
   let interrupted: (() => void) | undefined;
   const interruption = new Promise<void>((resolve) => (interrupted = resolve));
@@ -54,15 +53,7 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       say(`${signal} again: killing every child now`);
-      // While starting there is no cluster handle yet: every child started so far, by its group.
-      for (const pid of started) {
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
-      cluster?.killAll();
+      lock.killChildren();
       return;
     }
     stopping = true;
@@ -82,10 +73,7 @@ async function main(): Promise<void> {
         if (!stopping)
           say(`!! ${name} stopped (${how}); its log: ${join(LAYOUT.dataDir, 'logs', `${name}.log`)}`);
       },
-      onChild: (pid) => {
-        lock.recordChild(pid);
-        if (pid !== undefined) started.push(pid);
-      },
+      onChild: (pid) => lock.recordChild(pid),
     });
   } catch (error) {
     lock.release();

@@ -125,7 +125,7 @@ export function restartable(options: {
       options.say?.(`${started.name} exited; starting it again in ${backoffMs / 1000} s`);
       pending = setTimeout(() => {
         pending = undefined;
-        if (wanted && !current.running()) current = launch();
+        if (!current.running()) current = launch();
       }, backoffMs);
       backoffMs = Math.min(backoffMs * 2, SUPERVISOR_BACKOFF_MS.max);
     });

@@ -59,7 +59,20 @@ export function recordedChildren(childrenFile: string): number[] {
 export interface RunLock {
   /** Remembers a child's process group, so a later start can stop it if this run dies. */
   recordChild(pid: number | undefined): void;
+  /** SIGKILLs the process group of every recorded child still running as itself. */
+  killChildren(): number[];
   release(): void;
+}
+
+function killGroups(pids: number[]): number[] {
+  for (const pid of pids) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
 /** Takes the lock, or throws naming the run that holds it; reaps what a dead run left. */
@@ -80,21 +93,15 @@ export function acquireRunLock(dataDir: string, say: (line: string) => void): Ru
       rmSync(lockFile, { force: true });
     }
   }
-  const leftovers = recordedChildren(childrenFile);
-  for (const pid of leftovers) {
+  for (const pid of killGroups(recordedChildren(childrenFile)))
     say(`stopping process group ${pid} left by an earlier run that did not stop cleanly`);
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
   writeFileSync(childrenFile, '');
   return {
     recordChild(pid) {
       const ticks = pid === undefined ? undefined : startTicks(pid);
       if (pid !== undefined && ticks !== undefined) appendFileSync(childrenFile, `${pid} ${ticks}\n`);
     },
+    killChildren: () => killGroups(recordedChildren(childrenFile)),
     release() {
       rmSync(childrenFile, { force: true });
       rmSync(lockFile, { force: true });

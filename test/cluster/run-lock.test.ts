@@ -45,4 +45,20 @@ describe('the cluster run lock', () => {
     bystander.kill('SIGKILL');
     lock.release();
   });
+
+  it('kills the children it recorded on demand (the second Ctrl-C), and only those', async () => {
+    const lock = acquireRunLock(dir, quiet);
+    const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    const stranger = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    lock.recordChild(child.pid);
+    expect(lock.killChildren()).toEqual([child.pid]);
+    await eventually(
+      async () => alive(child.pid!),
+      (running) => !running,
+      5000,
+    );
+    expect(alive(stranger.pid!)).toBe(true);
+    stranger.kill('SIGKILL');
+    lock.release();
+  });
 });

@@ -95,117 +95,161 @@ export interface ReconciliationInput {
 
 const fen = (amount: number): string => `${amount} fen`;
 
+/** What a bill line says moved: `paid 500 fen (业务流水号 ...)`. */
+function billed(line: BillLineView): string {
+  const moves = [
+    ...(line.expenseFen ? [`paid ${fen(line.expenseFen)}`] : []),
+    ...(line.incomeFen ? [`refunded ${fen(line.incomeFen)}`] : []),
+  ];
+  return `${moves.join(' and ') || 'nothing'} (业务流水号 ${line.businessSerial})`;
+}
+
+/** The bill's columns a pay (支出) or a refund (收入) of ours must fill. */
+function expectedColumns(operation: BookedOperation): { expenseFen: number; incomeFen: number } {
+  return operation.type === 'PAY'
+    ? { expenseFen: operation.amountFen, incomeFen: 0 }
+    : { expenseFen: 0, incomeFen: operation.amountFen };
+}
+
+interface Known {
+  authNo: string;
+  operation: BookedOperation;
+  answer: QueriedOperation;
+}
+
 export function reconcileDay(input: ReconciliationInput): ReconciliationReport {
   const differences: Difference[] = [];
   let matched = 0;
-  /** Our pays and refunds Alipay shows as done on this day: each must be a line of the bill. */
-  const expectedInBill = new Map<
-    string,
-    { authNo: string; operation: BookedOperation; operationId: string }
-  >();
+  const differ = (
+    kind: DifferenceKind,
+    authNo: string | null,
+    outRequestNo: string | null,
+    ours: string,
+    alipay: string,
+    source: Difference['source'],
+  ) => differences.push({ kind, authNo, outRequestNo, ours, alipay, source });
 
+  /** Every operation of ours with Alipay's answer, by our request number. */
+  const known = new Map<string, Known>();
   for (const packet of input.packets) {
-    const differ = (
-      kind: DifferenceKind,
-      operation: BookedOperation,
-      ours: string,
-      alipay: string,
-      source: Difference['source'] = 'QUERY',
-    ) =>
-      differences.push({
-        kind,
-        authNo: packet.authNo,
-        outRequestNo: operation.outRequestNo,
-        ours,
-        alipay,
-        source,
-      });
     for (const operation of packet.operations) {
       const answer = input.queried[operation.outRequestNo];
       if (answer === undefined) throw new Error(`no query answer for ${operation.outRequestNo}`);
-      const movedAtAlipay = answer.found && answer.status === 'SUCCESS';
+      known.set(operation.outRequestNo, { authNo: packet.authNo, operation, answer });
+      const queryDiffers = (kind: DifferenceKind, ours: string, alipay: string) =>
+        differ(kind, packet.authNo, operation.outRequestNo, ours, alipay, 'QUERY');
       if (operation.status === 'SUCCESS') {
-        if (!answer.found) differ('UNKNOWN_TO_ALIPAY', operation, fen(operation.amountFen), 'not found');
-        else if (!movedAtAlipay) differ('STATUS_DIFFERS', operation, 'SUCCESS', answer.status);
+        if (!answer.found) queryDiffers('UNKNOWN_TO_ALIPAY', fen(operation.amountFen), 'not found');
+        else if (answer.status !== 'SUCCESS') queryDiffers('STATUS_DIFFERS', 'SUCCESS', answer.status);
         else if (answer.amountFen !== operation.amountFen)
-          differ('AMOUNT_DIFFERS', operation, fen(operation.amountFen), fen(answer.amountFen));
+          queryDiffers('AMOUNT_DIFFERS', fen(operation.amountFen), fen(answer.amountFen));
         else matched += 1;
-      } else if (movedAtAlipay) {
+      } else if (answer.found && answer.status === 'SUCCESS') {
         // Released on our side, paid at Alipay: the most expensive difference there is.
-        differ('STATUS_DIFFERS', operation, 'FAILED', `SUCCESS ${fen(answer.amountFen)}`);
+        queryDiffers('STATUS_DIFFERS', 'FAILED', `SUCCESS ${fen(answer.amountFen)}`);
+      } else if (answer.found && answer.status === 'INIT') {
+        // Still on its way at Alipay: released on our side, it may yet be paid.
+        queryDiffers('STATUS_DIFFERS', 'FAILED', 'INIT');
       } else matched += 1;
-      if (movedAtAlipay && answer.day === input.day && operation.type !== 'DISBURSE')
-        expectedInBill.set(operation.outRequestNo, {
-          authNo: packet.authNo,
-          operation,
-          operationId: answer.operationId,
-        });
+      if (answer.found && answer.status === 'SUCCESS' && operation.type !== 'DISBURSE' && !answer.day)
+        throw new Error(`no transaction day for ${operation.outRequestNo}`);
     }
-    if (packet.settled) {
-      const moved = packet.operations
-        .filter((operation) => operation.status === 'SUCCESS' && operation.type !== 'PAY')
-        .reduce((sum, operation) => sum + operation.amountFen, 0);
-      if (moved !== packet.totalFen)
-        differences.push({
-          kind: 'PACKET_UNBALANCED',
-          authNo: packet.authNo,
-          outRequestNo: null,
-          ours: `paid out + refunded ${fen(moved)}`,
-          alipay: `paid in ${fen(packet.totalFen)}`,
-          source: 'LEDGER',
-        });
-    }
+    const sum = (type: OperationType | 'OUT') =>
+      packet.operations
+        .filter((operation) => operation.status === 'SUCCESS')
+        .filter((operation) => (type === 'OUT' ? operation.type !== 'PAY' : operation.type === type))
+        .reduce((total, operation) => total + operation.amountFen, 0);
+    const paidIn = sum('PAY');
+    const out = sum('OUT');
+    if (paidIn !== packet.totalFen)
+      differ(
+        'PACKET_UNBALANCED',
+        packet.authNo,
+        null,
+        `paid in ${fen(paidIn)}`,
+        `total ${fen(packet.totalFen)}`,
+        'LEDGER',
+      );
+    else if (packet.settled ? out !== packet.totalFen : out > packet.totalFen)
+      differ(
+        'PACKET_UNBALANCED',
+        packet.authNo,
+        null,
+        `paid out + refunded ${fen(out)}`,
+        `paid in ${fen(packet.totalFen)}`,
+        'LEDGER',
+      );
   }
 
-  const byOperationId = new Map([...expectedInBill.values()].map((entry) => [entry.operationId, entry]));
-  const ours = new Map(
-    input.packets.flatMap((packet) =>
-      packet.operations.map(
-        (operation) => [operation.outRequestNo, { authNo: packet.authNo, operation }] as const,
-      ),
+  /** Our pays and refunds Alipay shows as done on this day: each must be one line of the bill. */
+  const expected = new Map(
+    [...known].filter(
+      ([, { operation, answer }]) =>
+        operation.type !== 'DISBURSE' &&
+        answer.found &&
+        answer.status === 'SUCCESS' &&
+        answer.day === input.day,
     ),
   );
-  const seen = new Set<string>();
+  const billedOnce = new Set<string>();
   for (const line of input.bill) {
-    const entry =
-      expectedInBill.get(line.merchantOrderNo) ??
-      byOperationId.get(line.businessSerial) ??
-      ours.get(line.merchantOrderNo);
-    const billed = line.expenseFen || line.incomeFen;
-    if (!entry) {
-      differences.push({
-        kind: 'UNKNOWN_TO_US',
-        authNo: null,
-        outRequestNo: line.merchantOrderNo || null,
-        ours: 'not booked',
-        alipay: `${line.expenseFen ? 'paid' : 'refunded'} ${fen(billed)} (业务流水号 ${line.businessSerial})`,
-        source: 'BILL',
-      });
+    const entry = known.get(line.merchantOrderNo);
+    // Under one of our numbers; when Alipay's query named an operation, it must be that one.
+    if (entry === undefined || (entry.answer.found && entry.answer.operationId !== line.businessSerial)) {
+      differ('UNKNOWN_TO_US', null, line.merchantOrderNo || null, 'not booked', billed(line), 'BILL');
       continue;
     }
-    seen.add(entry.operation.outRequestNo);
-    const expectedFen = entry.operation.type === 'PAY' ? line.expenseFen : line.incomeFen;
-    if (expectedFen !== entry.operation.amountFen || (line.expenseFen > 0 && line.incomeFen > 0))
-      differences.push({
-        kind: 'AMOUNT_DIFFERS',
-        authNo: entry.authNo,
-        outRequestNo: entry.operation.outRequestNo,
-        ours: fen(entry.operation.amountFen),
-        alipay: fen(billed),
-        source: 'BILL',
-      });
-    else matched += 1;
+    const { authNo, operation, answer } = entry;
+    if (!expected.has(line.merchantOrderNo)) {
+      const when = answer.found && answer.day && answer.day !== input.day ? ` on ${answer.day}` : '';
+      differ(
+        'STATUS_DIFFERS',
+        authNo,
+        operation.outRequestNo,
+        `${operation.type} ${operation.status}${when}`,
+        `billed on ${input.day}: ${billed(line)}`,
+        'BILL',
+      );
+    } else if (billedOnce.has(operation.outRequestNo)) {
+      differ(
+        'UNKNOWN_TO_US',
+        authNo,
+        operation.outRequestNo,
+        'booked once',
+        `billed again: ${billed(line)}`,
+        'BILL',
+      );
+    } else {
+      billedOnce.add(operation.outRequestNo);
+      const want = expectedColumns(operation);
+      const rightColumn =
+        want.expenseFen > 0
+          ? line.incomeFen === 0 && line.expenseFen > 0
+          : line.expenseFen === 0 && line.incomeFen > 0;
+      if (line.expenseFen === want.expenseFen && line.incomeFen === want.incomeFen) matched += 1;
+      else if (rightColumn)
+        differ(
+          'AMOUNT_DIFFERS',
+          authNo,
+          operation.outRequestNo,
+          fen(operation.amountFen),
+          fen(line.expenseFen + line.incomeFen),
+          'BILL',
+        );
+      else
+        differ(
+          'AMOUNT_DIFFERS',
+          authNo,
+          operation.outRequestNo,
+          `${operation.type === 'PAY' ? 'paid' : 'refunded'} ${fen(operation.amountFen)}`,
+          billed(line),
+          'BILL',
+        );
+    }
   }
-  for (const [outRequestNo, entry] of expectedInBill)
-    if (!seen.has(outRequestNo))
-      differences.push({
-        kind: 'UNKNOWN_TO_ALIPAY',
-        authNo: entry.authNo,
-        outRequestNo,
-        ours: fen(entry.operation.amountFen),
-        alipay: 'not in the bill',
-        source: 'BILL',
-      });
+  for (const [outRequestNo, { authNo, operation }] of expected)
+    if (!billedOnce.has(outRequestNo))
+      differ('UNKNOWN_TO_ALIPAY', authNo, outRequestNo, fen(operation.amountFen), 'not in the bill', 'BILL');
 
   const differencesByKind = Object.fromEntries(DIFFERENCE_KINDS.map((kind) => [kind, 0])) as Record<
     DifferenceKind,

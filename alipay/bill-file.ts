@@ -73,9 +73,12 @@ function splitRecord(line: string): string[] {
   return fields.map((value) => value.trim());
 }
 
-/** An amount column: blank is 0; the expense column may carry a minus sign. */
-function amount(text: string, column: string, row: number): Fen {
-  const unsigned = text.replace(/^[+-]/, '');
+/**
+ * An amount column: blank is 0. Income may carry a plus sign and expense a minus sign, nothing
+ * else: a signed amount in the other column (a reversal) is not read as the opposite movement.
+ */
+function amount(text: string, column: string, row: number, sign: '+' | '-'): Fen {
+  const unsigned = text.startsWith(sign) ? text.slice(1) : text;
   if (unsigned === '') return 0;
   try {
     return parseAmount(unsigned);
@@ -98,7 +101,8 @@ export function parseSigncustomerBill(zip: Uint8Array): BillLine[] {
     let total = 0;
     files = unzipSync(zip, {
       filter: (file) => {
-        total += file.originalSize;
+        // What an entry declares it unzips to may be a lie; what it stores is counted too.
+        total += Math.max(file.size, file.originalSize);
         if (total > MAX_BILL_BYTES)
           throw new BillFormatError(`the bill unzips to more than ${MAX_BILL_BYTES} bytes`);
         return file.name.toLowerCase().endsWith('.csv');
@@ -110,34 +114,44 @@ export function parseSigncustomerBill(zip: Uint8Array): BillLine[] {
       `the bill is not a readable ZIP: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  for (const content of Object.values(files)) {
-    const rows = tableRows(iconv.decode(Buffer.from(content), 'gb18030'));
-    const header = rows[0] ? splitRecord(rows[0]) : [];
-    if (!header.some((name) => name.startsWith(COLUMNS.accountSerial))) continue;
-    const index = Object.fromEntries(
-      Object.entries(COLUMNS).map(([key, prefix]) => {
-        const at = header.findIndex((name) => name.startsWith(prefix));
-        if (at < 0) throw new BillFormatError(`the detail table has no ${prefix} column`);
-        return [key, at];
-      }),
-    ) as Record<keyof typeof COLUMNS, number>;
-    return rows.slice(1).map((row, offset) => {
-      const fields = splitRecord(row);
-      const field = (key: keyof typeof COLUMNS): string => fields[index[key]] ?? '';
-      const rowNumber = offset + 1;
-      return {
-        accountSerial: field('accountSerial'),
-        businessSerial: field('businessSerial'),
-        merchantOrderNo: field('merchantOrderNo'),
-        title: field('title'),
-        occurredAt: field('occurredAt'),
-        counterparty: field('counterparty'),
-        incomeFen: amount(field('income'), COLUMNS.income, rowNumber),
-        expenseFen: amount(field('expense'), COLUMNS.expense, rowNumber),
-        businessType: field('businessType'),
-        remark: field('remark'),
-      };
-    });
-  }
-  throw new BillFormatError('the bill holds no detail table (no CSV with a 账务流水号 column)');
+  const tables = Object.values(files)
+    .map((content) => tableRows(iconv.decode(Buffer.from(content), 'gb18030')))
+    .filter(
+      (rows) =>
+        rows[0] !== undefined && splitRecord(rows[0]).some((name) => name.startsWith(COLUMNS.accountSerial)),
+    );
+  if (tables.length > 1) throw new BillFormatError('the bill holds more than one detail table');
+  const [rows] = tables;
+  if (rows === undefined)
+    throw new BillFormatError('the bill holds no detail table (no CSV with a 账务流水号 column)');
+  const header = splitRecord(rows[0]!);
+  const index = Object.fromEntries(
+    Object.entries(COLUMNS).map(([key, prefix]) => {
+      const at = header.findIndex((name) => name.startsWith(prefix));
+      if (at < 0) throw new BillFormatError(`the detail table has no ${prefix} column`);
+      return [key, at];
+    }),
+  ) as Record<keyof typeof COLUMNS, number>;
+  return rows.slice(1).map((row, offset) => {
+    const rowNumber = offset + 1;
+    const fields = splitRecord(row);
+    // A short row would read its missing amounts as 0.
+    if (fields.length !== header.length)
+      throw new BillFormatError(
+        `table row ${rowNumber} has ${fields.length} fields, the header ${header.length}`,
+      );
+    const field = (key: keyof typeof COLUMNS): string => fields[index[key]]!;
+    return {
+      accountSerial: field('accountSerial'),
+      businessSerial: field('businessSerial'),
+      merchantOrderNo: field('merchantOrderNo'),
+      title: field('title'),
+      occurredAt: field('occurredAt'),
+      counterparty: field('counterparty'),
+      incomeFen: amount(field('income'), COLUMNS.income, rowNumber, '+'),
+      expenseFen: amount(field('expense'), COLUMNS.expense, rowNumber, '-'),
+      businessType: field('businessType'),
+      remark: field('remark'),
+    };
+  });
 }

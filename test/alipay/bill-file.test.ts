@@ -3,7 +3,7 @@
 import { zipSync } from 'fflate';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { BillFormatError, parseSigncustomerBill } from '../../alipay/bill-file';
+import { BillFormatError, MAX_BILL_BYTES, parseSigncustomerBill } from '../../alipay/bill-file';
 import { Ledger } from '../../sandbox/ledger';
 import { billEntries, signcustomerBillZip } from '../../sandbox/bill';
 
@@ -75,6 +75,37 @@ describe('the signcustomer bill', () => {
     expect(() => parseSigncustomerBill(zipSync({ 'b.csv': gbk(badAmount) }))).toThrow(
       /table row 1: 支出金额 is not an amount: "-10.001"/,
     );
+  });
+
+  it('refuses a signed amount in the wrong column (a reversal is not money received), a short row, two detail tables', () => {
+    const negativeIncome = DETAIL.replace('+6.56', '-6.56');
+    expect(() => parseSigncustomerBill(zipSync({ 'b.csv': gbk(negativeIncome) }))).toThrow(
+      /table row 2: 收入金额 is not an amount: "-6.56"/,
+    );
+    const positiveExpense = DETAIL.replace('-10.00', '+10.00');
+    expect(() => parseSigncustomerBill(zipSync({ 'b.csv': gbk(positiveExpense) }))).toThrow(
+      /table row 1: 支出金额 is not an amount: "\+10.00"/,
+    );
+    const shortRow = DETAIL.replace(',红包支付\t,\t', '');
+    expect(() => parseSigncustomerBill(zipSync({ 'b.csv': gbk(shortRow) }))).toThrow(
+      /table row 1 has 10 fields, the header 12/,
+    );
+    expect(() => parseSigncustomerBill(zipSync({ 'b.csv': gbk(DETAIL), 'c.csv': gbk(DETAIL) }))).toThrow(
+      /more than one detail table/,
+    );
+  });
+
+  it('refuses a ZIP whose entries would unzip past the bound, counting what they store as well as what they declare', () => {
+    const big = new Uint8Array(MAX_BILL_BYTES / 4 + 1);
+    const stored = zipSync({ 'a.csv': big, 'b.csv': big, 'c.csv': big, 'd.csv': big }, { level: 0 });
+    expect(() => parseSigncustomerBill(stored)).toThrow(/unzips to more than/);
+    // The same entries declaring that they unzip to nothing (central directory patched): still refused.
+    const lying = new Uint8Array(stored);
+    const view = new DataView(lying.buffer);
+    // The central directory (what ZIP readers trust) sits in the last bytes.
+    for (let at = lying.length - 1024; at + 46 <= lying.length; at++)
+      if (view.getUint32(at, true) === 0x02014b50) view.setUint32(at + 24, 0, true);
+    expect(() => parseSigncustomerBill(lying)).toThrow(/unzips to more than/);
   });
 
   it("reads back the sandbox's own bill: the day's settled pays and refunds, not its payouts, not another day's", () => {

@@ -10,8 +10,14 @@ import type { AlipayTransport } from './gateway';
 export const BILL_DOWNLOAD_URL_METHOD = 'alipay.data.dataservice.bill.downloadurl.query';
 /** The merchant account's bill: every movement of its balance (pays out, refunds back). */
 export const SIGNCUSTOMER = 'signcustomer';
-const BILL_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+/** yyyy-MM-dd of a day that exists (month 1 to 12, day within the month). */
+export function isBillDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const day = new Date(`${text}T00:00:00.000Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(text);
+}
 const DOWNLOAD_TIMEOUT_MS = 30_000;
+const DOWNLOAD_DEADLINE_MS = 120_000;
 
 /** The bill is not there (yet): ask again later. */
 export class BillNotReadyError extends Error {
@@ -19,7 +25,7 @@ export class BillNotReadyError extends Error {
 }
 
 export async function queryBillDownloadUrl(gateway: AlipayTransport, billDate: string): Promise<string> {
-  if (!BILL_DATE.test(billDate))
+  if (!isBillDate(billDate))
     throw new RangeError(`bill_date must be yyyy-MM-dd, got ${JSON.stringify(billDate)}`);
   try {
     const node = await gateway.execute(BILL_DOWNLOAD_URL_METHOD, {
@@ -41,10 +47,24 @@ export async function queryBillDownloadUrl(gateway: AlipayTransport, billDate: s
 }
 
 /** Fetches the ZIP behind a download URL, at most MAX_BILL_BYTES. */
+/**
+ * The ZIP is not signed: only TLS vouches for it, so a link is followed over https (plain http only
+ * to this machine, where the sandbox serves it).
+ */
+function checkedLink(url: string): URL {
+  const link = new URL(url);
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(link.hostname);
+  if (link.protocol !== 'https:' && !(link.protocol === 'http:' && loopback))
+    throw new Error(`a bill is downloaded over https (plain http only from this machine), not ${url}`);
+  return link;
+}
+
 export async function downloadBill(url: string): Promise<Uint8Array> {
-  const response = await request(url, {
+  const response = await request(checkedLink(url), {
     headersTimeout: DOWNLOAD_TIMEOUT_MS,
     bodyTimeout: DOWNLOAD_TIMEOUT_MS,
+    // The whole download, however slowly the bytes trickle.
+    signal: AbortSignal.timeout(DOWNLOAD_DEADLINE_MS),
   });
   if (response.statusCode !== 200) {
     await response.body.dump();

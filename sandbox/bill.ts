@@ -194,8 +194,9 @@ export function withDrift(entries: BillEntry[], drift: BillDrift, day: string): 
   const kept = entries
     .filter((entry) => !lost.has(entry.operation.outRequestNo))
     .map((entry) => {
-      const changed = drift.amounts[entry.operation.outRequestNo];
-      if (changed === undefined) return entry;
+      const number = entry.operation.outRequestNo;
+      if (!Object.hasOwn(drift.amounts, number)) return entry;
+      const changed = drift.amounts[number]!;
       return entry.expenseFen > 0 ? { ...entry, expenseFen: changed } : { ...entry, incomeFen: changed };
     });
   // Lines nobody made, at noon of the day (Beijing).

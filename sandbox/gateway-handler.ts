@@ -3,7 +3,7 @@
 import type { CallLimiter } from './call-limits';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AmountError, formatFen, MAX_AMOUNT_FEN, parseAmount, type Fen } from '../alipay/money';
-import { BILL_DOWNLOAD_URL_METHOD, SIGNCUSTOMER } from '../alipay/bill';
+import { BILL_DOWNLOAD_URL_METHOD, isBillDate, SIGNCUSTOMER } from '../alipay/bill';
 import { METHODS } from '../alipay/methods';
 import { responseNodeName } from '../alipay/response';
 import { REFUND_SUCCESS_NOTIFY_TYPE } from '../alipay/notify';
@@ -41,7 +41,6 @@ type Params = Record<string, string>;
 type Biz = Record<string, unknown>;
 
 const KNOWN_METHODS = new Set<string>([...Object.values(METHODS), BILL_DOWNLOAD_URL_METHOD]);
-const BILL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const REQUIRED_COMMON = [
   ['app_id', 'isv.missing-app-id'],
@@ -351,7 +350,7 @@ export class SandboxGateway {
         if (required(biz, 'bill_type') !== SIGNCUSTOMER)
           throw new Refused('40004', 'isv.invalid-bill-type', 'the sandbox serves signcustomer bills only');
         const day = required(biz, 'bill_date');
-        if (!BILL_DATE.test(day))
+        if (!isBillDate(day))
           throw new Refused('40004', 'isv.invalid-bill-date', 'bill_date must be yyyy-MM-dd');
         try {
           const token = this.deps.bills.issue(day);

@@ -5,7 +5,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { BillFormatError, MAX_BILL_BYTES, parseSigncustomerBill } from '../../alipay/bill-file';
 import { Ledger } from '../../sandbox/ledger';
-import { billEntries, signcustomerBillZip } from '../../sandbox/bill';
+import { billEntries, NO_DRIFT, signcustomerBillZip, withDrift } from '../../sandbox/bill';
 
 const gbk = (text: string): Uint8Array => iconv.encode(text, 'gbk');
 
@@ -106,6 +106,16 @@ describe('the signcustomer bill', () => {
     for (let at = lying.length - 1024; at + 46 <= lying.length; at++)
       if (view.getUint32(at, true) === 0x02014b50) view.setUint32(at + 24, 0, true);
     expect(() => parseSigncustomerBill(lying)).toThrow(/unzips to more than/);
+  });
+
+  it('a drift names operations by their own numbers only: one numbered like a built-in property is left as it is', () => {
+    const ledger = new Ledger(() => new Date('2026-11-25T04:00:00.000Z'));
+    ledger.pay(
+      { outOrderNo: 'C1', outRequestNo: 'constructor', orderTitle: 't', amount: 100, lifetimeMs: 86_400_000 },
+      true,
+    );
+    const entries = billEntries(ledger.allPackets(), '2026-11-25');
+    expect(withDrift(entries, NO_DRIFT, '2026-11-25')).toEqual(entries);
   });
 
   it("reads back the sandbox's own bill: the day's settled pays and refunds, not its payouts, not another day's", () => {

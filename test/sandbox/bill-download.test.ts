@@ -213,6 +213,28 @@ describe("the sandbox's signcustomer bill, downloaded as from Alipay", () => {
     expect(await refused.json()).toEqual({ error: 'amounts.x must be a yuan amount such as "6.00"' });
   });
 
+  it('never serves a day that does not exist (2026-13-01 is not a past day)', async () => {
+    const strict = await startTestSandbox({ billReadiness: 'next-day' });
+    const client = merchantGateway(strict);
+    try {
+      await expect(
+        client.execute('alipay.data.dataservice.bill.downloadurl.query', {
+          bill_type: 'signcustomer',
+          bill_date: '2026-13-01',
+        }),
+      ).rejects.toMatchObject({ subCode: 'isv.invalid-bill-date' });
+    } finally {
+      await client.close();
+      await strict.close();
+    }
+  });
+
+  it('downloads only over https, or plain http from this machine (the sandbox)', async () => {
+    await expect(downloadBill('http://bills.example.com/a.zip')).rejects.toThrow(
+      'a bill is downloaded over https (plain http only from this machine), not http://bills.example.com/a.zip',
+    );
+  });
+
   it('refuses another bill type or a malformed date, and a readiness it does not know', async () => {
     await expect(
       gateway.execute('alipay.data.dataservice.bill.downloadurl.query', {

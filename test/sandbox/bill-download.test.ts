@@ -40,35 +40,42 @@ async function setReadiness(readiness: string): Promise<Response> {
   });
 }
 
+/** A packet of 10.00 paid by agreement pay, one payout and the rest refunded, at the sandbox. */
+async function payoutAndRefund(prefix: string, payoutFen: number) {
+  const outOrderNo = `${prefix}${Date.now()}`;
+  const pay = await agreementPay(gateway, {
+    outOrderNo,
+    outRequestNo: `${outOrderNo}P`,
+    orderTitle: '对账红包',
+    amount: 1000,
+    payerUserId: '2088000000000001',
+  });
+  await disburse(gateway, {
+    outOrderNo,
+    deductAuthNo: pay.authNo,
+    outRequestNo: `${outOrderNo}D1`,
+    orderTitle: '对账红包',
+    amount: payoutFen,
+    payeeUserId: '2088000000000002',
+  });
+  const refunded = await refund(gateway, {
+    authNo: pay.authNo,
+    outRequestNo: `${outOrderNo}R`,
+    amount: 1000 - payoutFen,
+    remark: '红包退回',
+  });
+  return { outOrderNo, pay, refunded };
+}
+
 describe("the sandbox's signcustomer bill, downloaded as from Alipay", () => {
   it('is not there for today before 09:00 tomorrow (Beijing): BillNotReadyError, never an empty day', async () => {
+    expect((await setReadiness('next-day')).status).toBe(200);
     await expect(queryBillDownloadUrl(gateway, beijingDay(new Date()))).rejects.toThrow(BillNotReadyError);
   });
 
   it("holds the day's pay and refund once ready, each with its numbers and amount, and no payout", async () => {
     expect((await setReadiness('at-once')).status).toBe(200);
-    const outOrderNo = `BILL${Date.now()}`;
-    const pay = await agreementPay(gateway, {
-      outOrderNo,
-      outRequestNo: `${outOrderNo}P`,
-      orderTitle: '对账红包',
-      amount: 1000,
-      payerUserId: '2088000000000001',
-    });
-    await disburse(gateway, {
-      outOrderNo,
-      deductAuthNo: pay.authNo,
-      outRequestNo: `${outOrderNo}D1`,
-      orderTitle: '对账红包',
-      amount: 300,
-      payeeUserId: '2088000000000002',
-    });
-    const refunded = await refund(gateway, {
-      authNo: pay.authNo,
-      outRequestNo: `${outOrderNo}R`,
-      amount: 700,
-      remark: '红包退回',
-    });
+    const { outOrderNo, pay, refunded } = await payoutAndRefund('BILL', 300);
 
     const lines = await fetchSigncustomerBill(gateway, beijingDay(new Date()));
     const ours = lines.filter((line) => line.remark === `auth_no ${pay.authNo}`);
@@ -98,28 +105,7 @@ describe("the sandbox's signcustomer bill, downloaded as from Alipay", () => {
 
   it('shows the drift asked for, and reconciliation finds each difference and nothing else', async () => {
     expect((await setReadiness('at-once')).status).toBe(200);
-    const outOrderNo = `DRIFT${Date.now()}`;
-    const pay = await agreementPay(gateway, {
-      outOrderNo,
-      outRequestNo: `${outOrderNo}P`,
-      orderTitle: '对账红包',
-      amount: 1000,
-      payerUserId: '2088000000000001',
-    });
-    await disburse(gateway, {
-      outOrderNo,
-      deductAuthNo: pay.authNo,
-      outRequestNo: `${outOrderNo}D1`,
-      orderTitle: '对账红包',
-      amount: 400,
-      payeeUserId: '2088000000000002',
-    });
-    await refund(gateway, {
-      authNo: pay.authNo,
-      outRequestNo: `${outOrderNo}R`,
-      amount: 600,
-      remark: '红包退回',
-    });
+    const { outOrderNo, pay } = await payoutAndRefund('DRIFT', 400);
     const book: BookedPacket = {
       authNo: pay.authNo,
       totalFen: 1000,

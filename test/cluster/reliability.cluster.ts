@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRedPacketClient } from '../../client/red-packet-client';
 import { connectClient } from '../../client/temporal-connection';
-import { startCluster, type ClusterLayout } from '../../cluster/cluster';
+import { startCluster } from '../../cluster/cluster';
+import { shiftedLayout } from '../../cluster/layout';
 import { acquireRunLock, RUN_LOCK_FILES } from '../../cluster/run-lock';
 import { NAMESPACE } from '../../cluster/versions';
 import { PROJECT_ROOT } from '../../embedded/temporal-binaries';
@@ -24,27 +25,7 @@ import {
 } from '../reliability/chaos-run';
 
 /** Its own data and ports, beside a running `npm run cluster` (which uses 15432, 17233 ...). */
-const LAYOUT: ClusterLayout = {
-  dataDir: join(PROJECT_ROOT, '.data', 'cluster-test'),
-  ports: {
-    postgres: 15532,
-    frontend: 17533,
-    frontendHttp: 17543,
-    history: 17534,
-    matching: 17535,
-    worker: 17539,
-    metrics: 18100,
-  },
-  sandboxPort: 0,
-  servers: [
-    { name: 'server-1', api: 13100, webhook: 13101 },
-    { name: 'server-2', api: 13110, webhook: 13111 },
-  ],
-  workers: [
-    { name: 'worker-1', metrics: 19564 },
-    { name: 'worker-2', metrics: 19565 },
-  ],
-};
+const LAYOUT = shiftedLayout(join(PROJECT_ROOT, '.data', 'cluster-test'), 100);
 
 const lifecycles = Number(process.env.RELIABILITY_LIFECYCLES ?? 50);
 const claimsPerLifecycle = 3;

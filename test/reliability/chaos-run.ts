@@ -505,10 +505,14 @@ export async function runChaos(options: ChaosOptions, stack: ChaosStack): Promis
     }
     watching = false;
     await settlementWatch;
-    const latencies = [...settledAt].map(([key, at]) => at - acceptedAt.get(key)!).sort((a, b) => a - b);
+    const byClaim = [...settledAt]
+      .map(([key, at]) => [key, at - acceptedAt.get(key)!] as const)
+      .sort((a, b) => a[1] - b[1]);
+    const latencies = byClaim.map(([, ms]) => ms);
+    const slowest = byClaim.slice(-3);
     options.log(
       `claim to settled (ms): p50 ${latencies[Math.floor(latencies.length / 2)]}, p90 ${latencies[Math.floor(latencies.length * 0.9)]}, ` +
-        `slowest ${JSON.stringify(latencies.slice(-5))}`,
+        `slowest ${JSON.stringify(latencies.slice(-5))} (${slowest.map(([key, ms]) => `${key} ${ms}`).join(', ')})`,
     );
     report.claimToSettledMs = {
       p99: latencies[Math.max(0, Math.ceil(latencies.length * 0.99) - 1)] ?? 0,

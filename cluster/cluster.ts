@@ -129,7 +129,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       say,
     });
     stack.push(() => server.stop());
-    await waitForServer(server.current());
+    // Already started: waits for it to serve.
+    await server.start();
     checkpoint();
     await ensureNamespace(address, certs);
     checkpoint();
@@ -148,7 +149,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         say,
       });
       stack.push(() => ui.stop());
-      await waitForUi(uiUrl, ui.current());
+      await ui.start();
       checkpoint();
     }
 

@@ -94,8 +94,6 @@ export interface Restartable {
   stop(): Promise<void>;
   /** Starts it again when it is not running; resolves once `afterStart` says it is up. */
   start(): Promise<void>;
-  /** The process running now. */
-  current(): ManagedProcess;
 }
 
 const SUPERVISOR_BACKOFF_MS = { first: 1000, max: 30_000 };
@@ -141,7 +139,6 @@ export function restartable(options: {
     name: current.name,
     logFile: current.logFile,
     running: () => current.running(),
-    current: () => current,
     kill() {
       putDown();
       return current.kill();

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { dataDirFrom, developmentKeyFiles } from '../config/data-dir';
 import { localNotifyUrl, readHttpConfig, readPort } from '../config/env';
 import { KEYS_USAGE, KeysUsageError, runKeysCommand } from './cli-keys';
+import { RECONCILE_USAGE, ReconcileUsageError, runReconcileCommand } from './cli-reconcile';
 
 const USAGE = `redpacket <command> [options]
   talks to the service API at $REDPACKET_API_URL (default http://127.0.0.1:$HTTP_PORT, port 3000)
@@ -17,6 +18,7 @@ const USAGE = `redpacket <command> [options]
   demo   [--amount 10.00] [--shares 5] [--ttl-seconds 10] [--pay agreement|page]
          orders a packet (paid by agreement pay, or by you at the sandbox cashier with --pay page),
          claims part of it, lets it expire, prints the ledger
+${RECONCILE_USAGE}
 ${KEYS_USAGE}`;
 
 /** Where things are, from the same variables `npm start` reads; read when a command runs. */
@@ -190,6 +192,9 @@ async function main(): Promise<void> {
       'payee-user-id': { type: 'string' },
       'payee-logon-id': { type: 'string' },
       pay: { type: 'string' },
+      date: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
     },
   });
   const need = (name: keyof typeof values): string => {
@@ -247,6 +252,12 @@ async function main(): Promise<void> {
         ttlSeconds: integer('ttl-seconds', 10)!,
         pay: values.pay ?? 'agreement',
       });
+    case 'reconcile':
+      process.exitCode = await runReconcileCommand(
+        { date: values.date, from: values.from, to: values.to },
+        { stdout: (line) => console.log(line), ui: endpoints().ui },
+      );
+      return;
     default:
       throw new CliError(USAGE);
   }
@@ -254,7 +265,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(
-    error instanceof CliError || error instanceof KeysUsageError
+    error instanceof CliError || error instanceof KeysUsageError || error instanceof ReconcileUsageError
       ? error.message
       : `redpacket: ${error instanceof Error ? error.message : String(error)}`,
   );

@@ -16,7 +16,8 @@ import { createRedPacketClient } from '../client/red-packet-client';
 import { connectClient } from '../client/temporal-connection';
 import { startSandbox } from '../sandbox/server';
 import { connectTemporal } from '../config/temporal-connection';
-import { createWorker } from '../worker/create-worker';
+import { createWorkers } from '../worker/create-worker';
+import { ensureReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
 import { ensureDevelopmentKey } from './development-key';
 import { startDevServer, type RunningDevServer } from './dev-server';
 import { resolveTemporalCli } from './temporal-binaries';
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
   const dataDir = dataDirFrom();
   const ownNotifyUrl = localNotifyUrl(httpConfig.webhook);
   const payloadCodec = payloadCodecFromEnv();
+  const reconcileCron = readReconcileCron(process.env);
   const developmentKey = httpConfig.apiKeysFile ? undefined : ensureDevelopmentKey(dataDir);
   const keys = new ApiKeyStore(httpConfig.apiKeysFile ?? developmentKey!.keysFile, {
     onReloadError: (problem) => say(`warning: ${problem}`),
@@ -117,17 +119,21 @@ async function main(): Promise<void> {
     stack.push(() => gateway.close());
     const workerConnection = await connectTemporal(address);
     stack.push(() => workerConnection.close());
-    const worker = await createWorker({
+    const workers = await createWorkers({
       connection: workerConnection,
       ...temporalConfig,
       gateway,
       notifyUrl,
       payloadCodec,
     });
-    const workerRun = worker.run();
+    const workersRun = workers.run();
     stack.push(async () => {
-      worker.shutdown();
-      await workerRun;
+      workers.shutdown();
+      await workersRun;
+    });
+    const schedule = await ensureReconciliationSchedule(temporal, {
+      taskQueue: temporalConfig.taskQueue,
+      cron: reconcileCron,
     });
 
     const listeners = await startListeners({
@@ -169,6 +175,10 @@ async function main(): Promise<void> {
     );
     if (devServer)
       say(`  Temporal UI     ${devServer.uiUrl}/namespaces/${temporalConfig.namespace}/workflows`);
+    say(
+      `  Reconciliation  Schedule red-packet-reconciliation ${schedule}: ${reconcileCron} Asia/Shanghai` +
+        (devServer ? ` (${devServer.uiUrl}/namespaces/${temporalConfig.namespace}/schedules)` : ''),
+    );
     say('Try it: npm run redpacket -- demo    Press Ctrl-C to stop.');
   } catch (error) {
     await shutdown();

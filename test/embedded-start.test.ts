@@ -124,6 +124,26 @@ describe('npm start (embedded default)', () => {
     expect(demoOutput).toMatch(/"balance": "0\.00"/);
     const authNo = /paid: auth_no (\w+)/.exec(demoOutput)![1]!;
 
+    // The daily reconciliation: its Schedule made at start, and a past day reconciled on demand
+    // (the demo's packet closed since that day began: checked by query; its pay is on no bill of then).
+    expect(first.output()).toContain(
+      'Reconciliation  Schedule red-packet-reconciliation created: 0 10 * * * Asia/Shanghai',
+    );
+    const beijingToday = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const yesterday = new Date(Date.parse(beijingToday) - 86_400_000).toISOString().slice(0, 10);
+    const reconciled = await redpacket(env, 'reconcile', '--date', yesterday);
+    expect(reconciled.stderr).toBe('');
+    expect(reconciled.code).toBe(0);
+    expect(reconciled.stdout).toContain(
+      `Reconciling ${yesterday} (Beijing time): http://localhost:${ports.ui}/namespaces/default/workflows/red-packet-reconciliation-${yesterday}`,
+    );
+    expect(reconciled.stdout).toContain('Packets checked: 1\n');
+    expect(reconciled.stdout).toContain('Bill: 0 lines, matched\n');
+    expect(reconciled.stdout).toContain('Differences: 0\n');
+    const unfinished = await redpacket(env, 'reconcile', '--date', beijingToday);
+    expect(unfinished.code).toBe(1);
+    expect(unfinished.stderr).toContain(`${beijingToday} is not over yet in Beijing time`);
+
     // A read-only key minted by the CLI: the token alone on stdout, usable at once, refused for
     // what it may not do, and refused altogether within seconds of its revocation.
     const minted = await redpacket(env, 'keys', 'create', '--scopes', 'packets:read', '--name', 'dashboard');
@@ -174,9 +194,12 @@ describe('npm start (embedded default)', () => {
     expect(await pidsListeningOn(ports.temporal)).toBe(false);
     expect(isAlive(first.child.pid!)).toBe(false);
 
-    const second = launch(env);
+    const second = launch({ ...env, RECONCILE_CRON: '30 9 * * *' });
     try {
       await waitFor(second, 'Press Ctrl-C to stop.', 90_000);
+      expect(second.output()).toContain(
+        'Schedule red-packet-reconciliation updated: 30 9 * * * Asia/Shanghai',
+      );
       expect(second.output()).toContain(`API key         ${tokenFile}  (development key, every scope)`);
       expect(readFileSync(tokenFile, 'utf8').trim()).toBe(developmentToken);
       const again = await Connection.connect({ address });
@@ -197,6 +220,7 @@ describe('npm start (embedded default)', () => {
       /^npm start: TEMPORAL_ADDRESS: cannot reach Temporal at 127\.0\.0\.1:1/,
     ],
     [{ TEMPORAL_ADDRESS: 'not an address' }, /^npm start: TEMPORAL_ADDRESS: expected host:port/],
+    [{ RECONCILE_CRON: 'every morning' }, /^npm start: RECONCILE_CRON: must be five cron fields/],
   ])('fails with one clear line on bad config %o', async (env, expected) => {
     const run = launch({ DATA_DIR: dataDir, ...env });
     expect(await run.exit).toBe(1);

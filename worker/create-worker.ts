@@ -1,7 +1,9 @@
 import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createReconciliationActivities } from '../activities/reconciliation';
 import type { AlipayTransport } from '../alipay/gateway';
+import { reconciliationTaskQueue } from '../workflows/reconciliation-messages';
 import { workflowSource } from './workflow-source';
 
 export interface WorkerDeps {
@@ -35,5 +37,35 @@ export function workerOptions(deps: WorkerDeps): WorkerOptions {
     maxHeartbeatThrottleInterval: '2 seconds',
     // On SIGTERM, running activities get this long to finish before they are cancelled.
     shutdownGraceTime: '30s',
+  };
+}
+
+/**
+ * The reconciliation's activities, on their own queue: a few at a time, each pacing its Alipay
+ * queries, so that a large day stays well under the merchant's limits beside the lifecycles.
+ */
+export function createReconciliationWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: reconciliationTaskQueue(deps.taskQueue),
+    activities: createReconciliationActivities(deps.gateway),
+    dataConverter: deps.payloadCodec ? { payloadCodecs: [deps.payloadCodec] } : undefined,
+    maxConcurrentActivityTaskExecutions: 4,
+    maxHeartbeatThrottleInterval: '2 seconds',
+    shutdownGraceTime: '30s',
+  });
+}
+
+/** Both workers of a worker process, run and shut down together. */
+export async function createWorkers(deps: WorkerDeps): Promise<{ run(): Promise<void>; shutdown(): void }> {
+  const workers = [await createWorker(deps), await createReconciliationWorker(deps)];
+  return {
+    async run() {
+      await Promise.all(workers.map((worker) => worker.run()));
+    },
+    shutdown() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
   };
 }

@@ -1,12 +1,14 @@
 // The production worker: `npm run worker`. Config from the environment (DESIGN.md section 5),
 // Prometheus metrics from the SDK runtime, graceful shutdown on SIGTERM/SIGINT.
+import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AlipayGateway } from '../alipay/gateway';
 import { payloadCodecFromEnv } from '../codec/key-files';
 import { readAlipayConfig } from '../config/alipay';
 import { readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { createWorker } from './create-worker';
+import { ensureReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
+import { createWorkers } from './create-worker';
 import { connectTemporal } from '../config/temporal-connection';
 
 async function main(): Promise<void> {
@@ -16,6 +18,7 @@ async function main(): Promise<void> {
   const alipay = readAlipayConfig();
   if (!alipay) throw new ConfigError('ALIPAY_GATEWAY', 'required for a standalone worker');
   const metricsAddress = process.env.WORKER_METRICS_ADDRESS?.trim() || '0.0.0.0:9464';
+  const reconcileCron = readReconcileCron(process.env);
 
   Runtime.install({
     logger: new DefaultLogger('INFO'),
@@ -25,19 +28,29 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(temporal.address);
   const gateway = new AlipayGateway(alipay);
   const payloadCodec = payloadCodecFromEnv();
-  const worker = await createWorker({
+  const workers = await createWorkers({
     connection,
     ...temporal,
     gateway,
     notifyUrl: alipay.notifyUrl,
     payloadCodec,
   });
+  const client = new Client({
+    connection,
+    namespace: temporal.namespace,
+    dataConverter: payloadCodec ? { payloadCodecs: [payloadCodec] } : undefined,
+  });
+  const schedule = await ensureReconciliationSchedule(client, {
+    taskQueue: temporal.taskQueue,
+    cron: reconcileCron,
+  });
   console.log(
     `worker: task queue ${temporal.taskQueue} on ${temporal.address}/${temporal.namespace}, ` +
       `Alipay ${alipay.gateway}${alipay.certificates ? ' (certificate mode)' : ''}, metrics http://${metricsAddress}/metrics` +
       (payloadCodec ? ', payloads encrypted' : ''),
   );
-  await worker.run(); // returns after SIGTERM/SIGINT once running activities have finished
+  console.log(`worker: reconciliation Schedule red-packet-reconciliation ${schedule} (${reconcileCron}, Asia/Shanghai)`);
+  await workers.run(); // returns after SIGTERM/SIGINT once running activities have finished
   await gateway.close();
   await connection.close();
 }

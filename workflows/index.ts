@@ -2,3 +2,4 @@
 export { RedPacketClaimPage } from './claim-page';
 export { RedPacketLifecycle } from './red-packet-lifecycle';
 export { RedPacketOrder } from './red-packet-order';
+export { ReconcileRedPackets } from './reconcile-red-packets';

@@ -188,6 +188,18 @@ export interface RedPacketState {
   ignoredSignals: IgnoredSignal[];
   /** Set when the status is REJECTED. */
   rejection?: FundingRejection;
+  /** How Alipay knows this packet's operations (absent from answers written before it existed). */
+  alipayKeys?: AlipayKeys;
+}
+
+/** What reconciliation asks Alipay by: every number this packet's operations carry there. */
+export interface AlipayKeys {
+  outOrderNo: string;
+  /** The tag in this lifecycle's request numbers (request-numbers.ts); absent when they carry none. */
+  requestTag?: string;
+  funding?: FundingReference;
+  /** Alipay's operation for its own refund of the balance at expiry, when its notification named it. */
+  timeoutRefundOperationId?: string;
 }
 
 export const claimUpdate = defineUpdate<ClaimOutcome, [ClaimRequest]>('claim');

@@ -111,107 +111,142 @@ function expectedColumns(operation: BookedOperation): { expenseFen: number; inco
     : { expenseFen: 0, incomeFen: operation.amountFen };
 }
 
-interface Known {
+/** One of our operations with Alipay's answer to its query. */
+export interface KnownOperation {
   authNo: string;
   operation: BookedOperation;
   answer: QueriedOperation;
 }
 
-export function reconcileDay(input: ReconciliationInput): ReconciliationReport {
-  const differences: Difference[] = [];
-  let matched = 0;
-  const differ = (
+export interface Findings {
+  differences: Difference[];
+  /** Operations confirmed by query, or bill lines matched to one of ours. */
+  matched: number;
+}
+
+/** Records differences; the report's lines are built only here. */
+class FindingsBuilder implements Findings {
+  differences: Difference[] = [];
+  matched = 0;
+  differ(
     kind: DifferenceKind,
     authNo: string | null,
     outRequestNo: string | null,
     ours: string,
     alipay: string,
     source: Difference['source'],
-  ) => differences.push({ kind, authNo, outRequestNo, ours, alipay, source });
-
-  /** Every operation of ours with Alipay's answer, by our request number. */
-  const known = new Map<string, Known>();
-  for (const packet of input.packets) {
-    for (const operation of packet.operations) {
-      const answer = input.queried[operation.outRequestNo];
-      if (answer === undefined) throw new Error(`no query answer for ${operation.outRequestNo}`);
-      known.set(operation.outRequestNo, { authNo: packet.authNo, operation, answer });
-      const queryDiffers = (kind: DifferenceKind, ours: string, alipay: string) =>
-        differ(kind, packet.authNo, operation.outRequestNo, ours, alipay, 'QUERY');
-      if (operation.status === 'SUCCESS') {
-        if (!answer.found) queryDiffers('UNKNOWN_TO_ALIPAY', fen(operation.amountFen), 'not found');
-        else if (answer.status !== 'SUCCESS') queryDiffers('STATUS_DIFFERS', 'SUCCESS', answer.status);
-        else if (answer.amountFen !== operation.amountFen)
-          queryDiffers('AMOUNT_DIFFERS', fen(operation.amountFen), fen(answer.amountFen));
-        else matched += 1;
-      } else if (answer.found && answer.status === 'SUCCESS') {
-        // Released on our side, paid at Alipay: the most expensive difference there is.
-        queryDiffers('STATUS_DIFFERS', 'FAILED', `SUCCESS ${fen(answer.amountFen)}`);
-      } else if (answer.found && answer.status === 'INIT') {
-        // Still on its way at Alipay: released on our side, it may yet be paid.
-        queryDiffers('STATUS_DIFFERS', 'FAILED', 'INIT');
-      } else matched += 1;
-      if (answer.found && answer.status === 'SUCCESS' && operation.type !== 'DISBURSE' && !answer.day)
-        throw new Error(`no transaction day for ${operation.outRequestNo}`);
-    }
-    const sum = (type: OperationType | 'OUT') =>
-      packet.operations
-        .filter((operation) => operation.status === 'SUCCESS')
-        .filter((operation) => (type === 'OUT' ? operation.type !== 'PAY' : operation.type === type))
-        .reduce((total, operation) => total + operation.amountFen, 0);
-    const paidIn = sum('PAY');
-    const out = sum('OUT');
-    if (paidIn !== packet.totalFen)
-      differ(
-        'PACKET_UNBALANCED',
-        packet.authNo,
-        null,
-        `paid in ${fen(paidIn)}`,
-        `total ${fen(packet.totalFen)}`,
-        'LEDGER',
-      );
-    else if (packet.settled ? out !== packet.totalFen : out > packet.totalFen)
-      differ(
-        'PACKET_UNBALANCED',
-        packet.authNo,
-        null,
-        `paid out + refunded ${fen(out)}`,
-        `paid in ${fen(packet.totalFen)}`,
-        'LEDGER',
-      );
+  ): void {
+    this.differences.push({ kind, authNo, outRequestNo, ours, alipay, source });
   }
+}
 
-  /** Our pays and refunds Alipay shows as done on this day: each must be one line of the bill. */
+export interface PacketCheck extends Findings {
+  /** Every operation of the packet with its answer, for matching the bill. */
+  known: KnownOperation[];
+}
+
+/** One packet against Alipay's answers to the queries for its operations, and its own balance. */
+export function checkPacket(
+  packet: BookedPacket,
+  queried: Readonly<Record<string, QueriedOperation>>,
+): PacketCheck {
+  const findings = new FindingsBuilder();
+  const known: KnownOperation[] = [];
+  for (const operation of packet.operations) {
+    const answer = queried[operation.outRequestNo];
+    if (answer === undefined) throw new Error(`no query answer for ${operation.outRequestNo}`);
+    known.push({ authNo: packet.authNo, operation, answer });
+    const queryDiffers = (kind: DifferenceKind, ours: string, alipay: string) =>
+      findings.differ(kind, packet.authNo, operation.outRequestNo, ours, alipay, 'QUERY');
+    if (operation.status === 'SUCCESS') {
+      if (!answer.found) queryDiffers('UNKNOWN_TO_ALIPAY', fen(operation.amountFen), 'not found');
+      else if (answer.status !== 'SUCCESS') queryDiffers('STATUS_DIFFERS', 'SUCCESS', answer.status);
+      else if (answer.amountFen !== operation.amountFen)
+        queryDiffers('AMOUNT_DIFFERS', fen(operation.amountFen), fen(answer.amountFen));
+      else findings.matched += 1;
+    } else if (answer.found && answer.status === 'SUCCESS') {
+      // Released on our side, paid at Alipay: the most expensive difference there is.
+      queryDiffers('STATUS_DIFFERS', 'FAILED', `SUCCESS ${fen(answer.amountFen)}`);
+    } else if (answer.found && answer.status === 'INIT') {
+      // Still on its way at Alipay: released on our side, it may yet be paid.
+      queryDiffers('STATUS_DIFFERS', 'FAILED', 'INIT');
+    } else findings.matched += 1;
+    if (answer.found && answer.status === 'SUCCESS' && operation.type !== 'DISBURSE' && !answer.day)
+      throw new Error(`no transaction day for ${operation.outRequestNo}`);
+  }
+  const sum = (type: OperationType | 'OUT') =>
+    packet.operations
+      .filter((operation) => operation.status === 'SUCCESS')
+      .filter((operation) => (type === 'OUT' ? operation.type !== 'PAY' : operation.type === type))
+      .reduce((total, operation) => total + operation.amountFen, 0);
+  const paidIn = sum('PAY');
+  const out = sum('OUT');
+  if (paidIn !== packet.totalFen)
+    findings.differ(
+      'PACKET_UNBALANCED',
+      packet.authNo,
+      null,
+      `paid in ${fen(paidIn)}`,
+      `total ${fen(packet.totalFen)}`,
+      'LEDGER',
+    );
+  else if (packet.settled ? out !== packet.totalFen : out > packet.totalFen)
+    findings.differ(
+      'PACKET_UNBALANCED',
+      packet.authNo,
+      null,
+      `paid out + refunded ${fen(out)}`,
+      `paid in ${fen(packet.totalFen)}`,
+      'LEDGER',
+    );
+  return { differences: findings.differences, matched: findings.matched, known };
+}
+
+/**
+ * The day's bill against our operations: each pay and refund of ours that Alipay shows done on
+ * this day must be exactly one line, and every line must be one of ours.
+ */
+export function matchBill(
+  day: string,
+  operations: readonly KnownOperation[],
+  bill: readonly BillLineView[],
+): Findings {
+  const findings = new FindingsBuilder();
+  const known = new Map(operations.map((entry) => [entry.operation.outRequestNo, entry]));
   const expected = new Map(
     [...known].filter(
       ([, { operation, answer }]) =>
-        operation.type !== 'DISBURSE' &&
-        answer.found &&
-        answer.status === 'SUCCESS' &&
-        answer.day === input.day,
+        operation.type !== 'DISBURSE' && answer.found && answer.status === 'SUCCESS' && answer.day === day,
     ),
   );
   const billedOnce = new Set<string>();
-  for (const line of input.bill) {
+  for (const line of bill) {
     const entry = known.get(line.merchantOrderNo);
     // Under one of our numbers; when Alipay's query named an operation, it must be that one.
     if (entry === undefined || (entry.answer.found && entry.answer.operationId !== line.businessSerial)) {
-      differ('UNKNOWN_TO_US', null, line.merchantOrderNo || null, 'not booked', billed(line), 'BILL');
+      findings.differ(
+        'UNKNOWN_TO_US',
+        null,
+        line.merchantOrderNo || null,
+        'not booked',
+        billed(line),
+        'BILL',
+      );
       continue;
     }
     const { authNo, operation, answer } = entry;
     if (!expected.has(line.merchantOrderNo)) {
-      const when = answer.found && answer.day && answer.day !== input.day ? ` on ${answer.day}` : '';
-      differ(
+      const when = answer.found && answer.day && answer.day !== day ? ` on ${answer.day}` : '';
+      findings.differ(
         'STATUS_DIFFERS',
         authNo,
         operation.outRequestNo,
         `${operation.type} ${operation.status}${when}`,
-        `billed on ${input.day}: ${billed(line)}`,
+        `billed on ${day}: ${billed(line)}`,
         'BILL',
       );
     } else if (billedOnce.has(operation.outRequestNo)) {
-      differ(
+      findings.differ(
         'UNKNOWN_TO_US',
         authNo,
         operation.outRequestNo,
@@ -226,9 +261,9 @@ export function reconcileDay(input: ReconciliationInput): ReconciliationReport {
         want.expenseFen > 0
           ? line.incomeFen === 0 && line.expenseFen > 0
           : line.expenseFen === 0 && line.incomeFen > 0;
-      if (line.expenseFen === want.expenseFen && line.incomeFen === want.incomeFen) matched += 1;
+      if (line.expenseFen === want.expenseFen && line.incomeFen === want.incomeFen) findings.matched += 1;
       else if (rightColumn)
-        differ(
+        findings.differ(
           'AMOUNT_DIFFERS',
           authNo,
           operation.outRequestNo,
@@ -237,7 +272,7 @@ export function reconcileDay(input: ReconciliationInput): ReconciliationReport {
           'BILL',
         );
       else
-        differ(
+        findings.differ(
           'AMOUNT_DIFFERS',
           authNo,
           operation.outRequestNo,
@@ -249,18 +284,39 @@ export function reconcileDay(input: ReconciliationInput): ReconciliationReport {
   }
   for (const [outRequestNo, { authNo, operation }] of expected)
     if (!billedOnce.has(outRequestNo))
-      differ('UNKNOWN_TO_ALIPAY', authNo, outRequestNo, fen(operation.amountFen), 'not in the bill', 'BILL');
+      findings.differ(
+        'UNKNOWN_TO_ALIPAY',
+        authNo,
+        outRequestNo,
+        fen(operation.amountFen),
+        'not in the bill',
+        'BILL',
+      );
+  return { differences: findings.differences, matched: findings.matched };
+}
 
-  const differencesByKind = Object.fromEntries(DIFFERENCE_KINDS.map((kind) => [kind, 0])) as Record<
+export function countByKind(differences: readonly Difference[]): Record<DifferenceKind, number> {
+  const counts = Object.fromEntries(DIFFERENCE_KINDS.map((kind) => [kind, 0])) as Record<
     DifferenceKind,
     number
   >;
-  for (const difference of differences) differencesByKind[difference.kind] += 1;
+  for (const difference of differences) counts[difference.kind] += 1;
+  return counts;
+}
+
+export function reconcileDay(input: ReconciliationInput): ReconciliationReport {
+  const checks = input.packets.map((packet) => checkPacket(packet, input.queried));
+  const bill = matchBill(
+    input.day,
+    checks.flatMap((check) => check.known),
+    input.bill,
+  );
+  const differences = [...checks.flatMap((check) => check.differences), ...bill.differences];
   return {
     day: input.day,
     packetsChecked: input.packets.length,
-    operationsMatched: matched,
+    operationsMatched: checks.reduce((total, check) => total + check.matched, bill.matched),
     differences,
-    differencesByKind,
+    differencesByKind: countByKind(differences),
   };
 }

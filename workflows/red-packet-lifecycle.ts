@@ -163,6 +163,7 @@ async function boundedLifecycle(input: RedPacketInput, carried?: CarriedState): 
     claimPages,
     rejection,
     ignoredSignals,
+    requestTag,
   });
   const show = (): void => describeForUi(parts());
   const setStatus = (next: RedPacketStatus, lasting: boolean): void => {

@@ -22,6 +22,7 @@ export interface StateParts {
   claimPages: number;
   rejection?: FundingRejection;
   ignoredSignals: readonly IgnoredSignal[];
+  requestTag?: string;
 }
 
 export function toState(parts: StateParts, page: StatePage = {}): RedPacketState {
@@ -46,6 +47,14 @@ export function toState(parts: StateParts, page: StatePage = {}): RedPacketState
     ignoredNotifications: [...parts.notifications.ignoredNotifications()],
     ignoredSignals: [...parts.ignoredSignals],
     ...(parts.rejection ? { rejection: parts.rejection } : {}),
+    alipayKeys: {
+      outOrderNo: input.outOrderNo,
+      ...(parts.requestTag === undefined ? {} : { requestTag: parts.requestTag }),
+      ...(input.funding ? { funding: input.funding } : {}),
+      ...(parts.notifications.timeoutRefund?.operationId
+        ? { timeoutRefundOperationId: parts.notifications.timeoutRefund.operationId }
+        : {}),
+    },
   };
 }
 

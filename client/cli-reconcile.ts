@@ -1,0 +1,80 @@
+// `redpacket reconcile`: one day now, printed (--date), or past days through the Schedule
+// (--from/--to). Talks to Temporal directly, as an operator does (TEMPORAL_ADDRESS, else the
+// dev server of `npm start`), with the payload key when payloads are encrypted.
+import { isBillDate } from '../alipay/bill';
+import { payloadCodecFromEnv } from '../codec/key-files';
+import { readPort, readTemporalConfig } from '../config/env';
+import { RECONCILIATION_SCHEDULE_ID } from '../workflows/reconciliation-messages';
+import { billSummary, reportLines } from '../workflows/reconciliation-report';
+import { backfillReconciliation, reconcileDayNow } from './reconciliation-schedule';
+import { connectClient } from './temporal-connection';
+
+export const RECONCILE_USAGE = `  reconcile --date 2026-11-25
+         reconciles one day (Beijing time) now and prints the report; exit code 2 when it found differences
+  reconcile --from 2026-11-20 --to 2026-11-24
+         backfills past days through the Schedule ${RECONCILIATION_SCHEDULE_ID} (one run a day, one after another)`;
+
+export class ReconcileUsageError extends Error {}
+
+export interface ReconcileArgs {
+  date?: string;
+  from?: string;
+  to?: string;
+}
+
+interface Io {
+  stdout: (line: string) => void;
+  /** The Temporal UI's base URL, for links. */
+  ui: string;
+}
+
+function day(value: string, flag: string): string {
+  if (!isBillDate(value))
+    throw new ReconcileUsageError(`${flag} must be a day such as 2026-11-25, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Answers the process's exit code. */
+export async function runReconcileCommand(args: ReconcileArgs, io: Io): Promise<number> {
+  const backfill = args.from !== undefined || args.to !== undefined;
+  if (
+    backfill === (args.date !== undefined) ||
+    (backfill && (args.from === undefined || args.to === undefined))
+  )
+    throw new ReconcileUsageError(`give --date, or both --from and --to\n${RECONCILE_USAGE}`);
+  const temporal = readTemporalConfig();
+  const address = temporal.address ?? `127.0.0.1:${readPort(process.env, 'TEMPORAL_DEV_SERVER_PORT', 7233)}`;
+  const client = await connectClient(address, temporal.namespace, payloadCodecFromEnv());
+  const link = (path: string) => `${io.ui}/namespaces/${temporal.namespace}/${path}`;
+  try {
+    if (backfill) {
+      let days: string[];
+      try {
+        days = await backfillReconciliation(client, day(args.from!, '--from'), day(args.to!, '--to'));
+      } catch (error) {
+        if (error instanceof RangeError) throw new ReconcileUsageError(error.message);
+        throw error;
+      }
+      io.stdout(
+        `Backfill asked of the Schedule ${RECONCILIATION_SCHEDULE_ID}: ${days.length} days, ${days[0]} to ${days.at(-1)}.`,
+      );
+      io.stdout(`Its runs, one after another: ${link(`schedules/${RECONCILIATION_SCHEDULE_ID}`)}`);
+      return 0;
+    }
+    const date = day(args.date!, '--date');
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    if (date >= today)
+      throw new ReconcileUsageError(
+        `${date} is not over yet in Beijing time (today is ${today}): Alipay's bill for a day is ready the next morning`,
+      );
+    const report = await reconcileDayNow(client, date, temporal.taskQueue, (workflowId) =>
+      io.stdout(`Reconciling ${date} (Beijing time): ${link(`workflows/${workflowId}`)}`),
+    );
+    for (const line of reportLines(report, billSummary(report.bill))) io.stdout(line);
+    return report.differences.length > 0 || Object.values(report.differencesByKind).some((n) => n > 0)
+      ? 2
+      : 0;
+  } finally {
+    await client.connection.close();
+  }
+}

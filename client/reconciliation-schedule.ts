@@ -65,8 +65,24 @@ function scheduleOptions(options: ReconciliationScheduleOptions): ScheduleOption
   };
 }
 
-/** Creates the Schedule, or updates it when its cron or task queue changed. */
+/**
+ * Creates the Schedule, or updates it when its cron or task queue changed. Workers starting
+ * together race here: a create or update that loses is looked at again (three times at most).
+ */
 export async function ensureReconciliationSchedule(
+  client: Client,
+  options: ReconciliationScheduleOptions,
+): Promise<'created' | 'updated' | 'unchanged'> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createOrUpdate(client, options);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+async function createOrUpdate(
   client: Client,
   options: ReconciliationScheduleOptions,
 ): Promise<'created' | 'updated' | 'unchanged'> {

@@ -1,7 +1,9 @@
 // The daily reconciliation on the shared dev server: a dozen real lifecycles against the sandbox,
 // then ReconcileRedPackets for the day, clean and with each kind of drift the sandbox can make;
 // a bill not ready yet; the Schedule and a backfill.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { createReconciliationActivities } from '../../activities/reconciliation';
 import {
@@ -24,6 +26,8 @@ import { expectConserved } from '../helpers/conservation';
 import { recordHistory } from '../helpers/history';
 import { eventually, startLifecycleEnv, type LifecycleEnv } from '../helpers/lifecycle-env';
 import { detailLines, uiMetadata } from '../helpers/ui-metadata';
+import { freePort } from '../helpers/ports';
+import { RECONCILIATION_SCHEDULE_ID } from '../../workflows/reconciliation-messages';
 
 let temporal: DevServerHandles;
 let env: LifecycleEnv;
@@ -344,4 +348,83 @@ describe('the reconciliation Schedule', () => {
       await env.temporal.schedule.getHandle(scheduleId).delete();
     }
   });
+});
+
+describe('the worker process', () => {
+  it('runs the reconciliation, makes its Schedule, and shows the count of each kind on its metrics endpoint', async () => {
+    const taskQueue = `${env.taskQueue}-process`;
+    const metricsAddress = `127.0.0.1:${await freePort()}`;
+    const worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      cwd: join(__dirname, '..', '..'),
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        ALIPAY_GATEWAY: env.sandbox.gatewayUrl,
+        ALIPAY_APP_ID: env.sandbox.keys.appId,
+        ALIPAY_PRIVATE_KEY_FILE: join(env.sandbox.keys.dir, 'app_private_key.pem'),
+        ALIPAY_PUBLIC_KEY_FILE: join(env.sandbox.keys.dir, 'alipay_public_key.pem'),
+        WORKER_METRICS_ADDRESS: metricsAddress,
+        RECONCILE_CRON: '15 10 * * *',
+      },
+    });
+    let output = '';
+    worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+    try {
+      await eventually(
+        async () => output,
+        (text) =>
+          text.includes('reconciliation Schedule red-packet-reconciliation') || worker.exitCode !== null,
+        90_000,
+      );
+      expect(output).toMatch(
+        /reconciliation Schedule red-packet-reconciliation (created|updated) \(15 10 \* \* \*, Asia\/Shanghai\)/,
+      );
+      const schedule = await env.temporal.schedule.getHandle(RECONCILIATION_SCHEDULE_ID).describe();
+      expect(schedule.action.type === 'startWorkflow' && schedule.action.taskQueue).toBe(taskQueue);
+
+      await putSandbox('/sandbox/bills/drift', {
+        extra: [
+          { merchantOrderNo: 'NOT_OURS_2', amount: '1.00', direction: 'income' },
+          { merchantOrderNo: 'NOT_OURS_3', amount: '2.00', direction: 'expense' },
+        ],
+      });
+      const handle = await env.temporal.workflow.start(RECONCILIATION_WORKFLOW_TYPE, {
+        workflowId: `reconcile-by-process-${taskQueue}`,
+        taskQueue,
+        args: [
+          {
+            day,
+            packetTaskQueue: env.taskQueue,
+            activityTaskQueue: reconciliationTaskQueue(taskQueue),
+          } satisfies ReconcileInput,
+        ],
+      });
+      const report = (await handle.result()) as DayReconciliation;
+      expect(report.differencesByKind).toEqual(only({ UNKNOWN_TO_US: 2 }));
+      const scraped = await eventually(
+        async () => (await fetch(`http://${metricsAddress}/metrics`)).text(),
+        (text) => /red_packet_reconciliation_differences\{[^}]*kind="UNKNOWN_TO_US"/.test(text),
+        10_000,
+      );
+      const gauge = (kind: DifferenceKind) =>
+        new RegExp(
+          `^\\w*red_packet_reconciliation_differences\\{[^}]*kind="${kind}"[^}]*\\} (\\d+)$`,
+          'm',
+        ).exec(scraped)?.[1];
+      expect(gauge('UNKNOWN_TO_US')).toBe('2');
+      for (const kind of DIFFERENCE_KINDS.filter((other) => other !== 'UNKNOWN_TO_US'))
+        expect(gauge(kind)).toBe('0');
+    } finally {
+      await noDrift();
+      worker.kill('SIGTERM');
+      await exited;
+      await env.temporal.schedule
+        .getHandle(RECONCILIATION_SCHEDULE_ID)
+        .delete()
+        .catch(() => undefined);
+    }
+  }, 150_000);
 });

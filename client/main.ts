@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       allowedOrigin: process.env.CODEC_CORS_ORIGIN?.trim() || 'http://localhost:8233',
     },
     logger: true,
+    packetCounts: { taskQueue: temporalConfig.taskQueue },
   });
   if (listeners.api) console.log(`server: service API on ${listeners.api.url}`);
   if (listeners.webhook) console.log(`server: Alipay webhook on ${listeners.webhook.url}/alipay/notify`);

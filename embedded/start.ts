@@ -144,6 +144,7 @@ async function main(): Promise<void> {
       alipay: { appId: alipay.appId, alipayPublicKey: alipay.alipayPublicKey },
       keys,
       settings: { notifyUrl, refundNotifyWaitMs: httpConfig.refundNotifyWaitMs },
+      packetCounts: { taskQueue: temporalConfig.taskQueue },
       codec: payloadCodec && {
         codec: payloadCodec,
         allowedOrigin: devServer?.uiUrl ?? 'http://localhost:8233',

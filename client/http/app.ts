@@ -12,7 +12,7 @@ import type { RedPacketClient } from '../red-packet-client';
 import { registerAccessControl } from './access-control';
 import type { ApiKeyLookup } from './api-key-store';
 import { registerCodecRoutes } from './codec-route';
-import { createMetrics, renderMetrics, type Metrics } from './metrics';
+import { createMetrics, METRICS_CONTENT_TYPE, renderMetrics, type Metrics } from './metrics';
 import { registerNotifyRoute } from './notify-route';
 import { registerOrderRoutes } from './order-routes';
 import type { DeploymentSettings } from './red-packet-requests';
@@ -56,7 +56,7 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   });
   registerAccessControl(app, { keys: deps.keys, codecOpenOnLoopback: deps.codecOpenOnLoopback });
   app.get('/metrics', { config: { access: 'any-key' } }, async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4').send(renderMetrics(metrics)),
+    reply.type(METRICS_CONTENT_TYPE).send(await renderMetrics(metrics)),
   );
   registerRedPacketRoutes(app, {
     packets: deps.packets,

@@ -12,6 +12,7 @@ import { isLoopbackHost } from './access-control';
 import type { ApiKeyLookup } from './api-key-store';
 import { buildApiApp, buildWebhookApp } from './app';
 import { createMetrics, type Metrics } from './metrics';
+import { watchPacketCounts, type PacketCountWatch } from './packet-counts';
 import type { DeploymentSettings } from './red-packet-requests';
 import { LISTEN_BACKLOG, type LoggerOption } from './server-base';
 
@@ -27,6 +28,8 @@ export interface ListenersDeps {
   codec?: { codec: PayloadCodec; allowedOrigin: string };
   metrics?: Metrics;
   logger?: LoggerOption;
+  /** The API listener's redpacket_packets gauge counts the packets of this task queue. */
+  packetCounts?: { taskQueue: string; intervalMs?: number };
 }
 
 export interface RunningListener {
@@ -38,6 +41,8 @@ export interface RunningListener {
 export interface RunningListeners {
   api?: RunningListener;
   webhook?: RunningListener;
+  /** The packet-count refresher, when the API listener runs with packetCounts. */
+  packetCounts?: PacketCountWatch;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,7 @@ export async function startListeners(deps: ListenersDeps): Promise<RunningListen
   const common = { temporal: deps.temporal, metrics, logger: deps.logger, trustProxy: config.trustProxy };
   const running: RunningListeners = {
     async close() {
+      running.packetCounts?.close();
       await running.api?.app.close();
       await running.webhook?.app.close();
     },
@@ -75,6 +81,7 @@ export async function startListeners(deps: ListenersDeps): Promise<RunningListen
         codec: deps.codec,
       });
       running.api = await listen(app, config.api);
+      if (deps.packetCounts) running.packetCounts = watchPacketCounts(deps.temporal, metrics, deps.packetCounts);
     }
   } catch (error) {
     await running.close();

@@ -1,65 +1,79 @@
-// A small Prometheus text-format registry: counters with labels, nothing else needed here.
+// The HTTP server's Prometheus metrics on prom-client: one registry per process (both listeners
+// share it), Node's default process metrics, and ours. Label values come from fixed sets only
+// (route templates, status codes, outcome and refusal names): never an auth_no, a payee or a key.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-type Labels<Name extends string> = Readonly<Record<Name, string>>;
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-export class Counter<Name extends string> {
-  private readonly values = new Map<string, { labels: Labels<Name>; value: number }>();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly labelNames: readonly Name[],
-  ) {}
-
-  // Counted on every request: the key is the label values in declared order, nothing sorted.
-  private keyOf(labels: Labels<Name>): string {
-    return this.labelNames.map((label) => labels[label]).join('\u0000');
-  }
-
-  inc(labels: Labels<Name>, by = 1): void {
-    const key = this.keyOf(labels);
-    const entry = this.values.get(key);
-    if (entry) entry.value += by;
-    else this.values.set(key, { labels, value: by });
-  }
-
-  get(labels: Labels<Name>): number {
-    return this.values.get(this.keyOf(labels))?.value ?? 0;
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const { labels, value } of this.values.values()) {
-      const rendered = this.labelNames.map((label) => `${label}="${escapeLabel(labels[label])}"`).join(',');
-      lines.push(`${this.name}${rendered ? `{${rendered}}` : ''} ${value}`);
-    }
-    return lines.join('\n');
-  }
-}
+/** Seconds: from a cached answer (a few ms) to a claim waiting on a busy packet (seconds). */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
   return {
-    httpRequests: new Counter('redpacket_http_requests_total', 'HTTP requests by route and status code', [
-      'route',
-      'status',
-    ]),
-    notifications: new Counter('redpacket_alipay_notifications_total', 'Alipay notifications by outcome', [
-      'outcome',
-    ]),
-    claims: new Counter('redpacket_claims_total', 'Claims by result (accepted or the refusal reason)', [
-      'result',
-    ]),
+    registry,
+    httpRequests: new Counter({
+      name: 'redpacket_http_requests_total',
+      help: 'HTTP requests by route and status code',
+      labelNames: ['route', 'status'] as const,
+      registers,
+    }),
+    httpRequestSeconds: new Histogram({
+      name: 'redpacket_http_request_duration_seconds',
+      help: 'HTTP request duration by route, method and status code',
+      labelNames: ['route', 'method', 'status'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    notifications: new Counter({
+      name: 'redpacket_alipay_notifications_total',
+      help: 'Alipay notifications by outcome',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    notificationSeconds: new Histogram({
+      name: 'redpacket_alipay_notification_seconds',
+      help: 'Time to verify an Alipay notification and signal its packet, by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    claims: new Counter({
+      name: 'redpacket_claims_total',
+      help: 'Claims by result (accepted or the refusal reason)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    claimSeconds: new Histogram({
+      name: 'redpacket_claim_answer_seconds',
+      help: 'Time to answer a claim (accepted or refused), by result',
+      labelNames: ['result'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    packets: new Gauge({
+      name: 'redpacket_packets',
+      help: 'Running packets by status (visibility counts, refreshed on an interval)',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    packetCountFailures: new Counter({
+      name: 'redpacket_packet_count_failures_total',
+      help: 'Refreshes of redpacket_packets that failed (the gauge keeps its last values)',
+      registers,
+    }),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export function renderMetrics(metrics: Metrics): string {
-  return `${Object.values(metrics)
-    .map((counter) => counter.render())
-    .join('\n\n')}\n`;
+export function renderMetrics(metrics: Metrics): Promise<string> {
+  return metrics.registry.metrics();
+}
+
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/** Seconds since `startNs` (process.hrtime.bigint()). */
+export function secondsSince(startNs: bigint): number {
+  return Number(process.hrtime.bigint() - startNs) / 1e9;
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseFormEncoded } from '../../alipay/notify';
 import { handleAlipayNotification, type NotifyDeps } from '../alipay-notify';
 import { BoundedIdSet } from './bounded-id-set';
-import type { Metrics } from './metrics';
+import { secondsSince, type Metrics } from './metrics';
 
 const STATUS = {
   delivered: 200,
@@ -29,8 +29,10 @@ export function registerNotifyRoute(app: FastifyInstance, deps: NotifyDeps & { m
       deps.metrics.notifications.inc({ outcome: 'malformed' });
       return reply.code(400).type('text/plain').send('fail');
     }
+    const started = process.hrtime.bigint();
     const outcome = await handleAlipayNotification(deps, params);
     deps.metrics.notifications.inc({ outcome: outcome.kind });
+    deps.metrics.notificationSeconds.observe({ outcome: outcome.kind }, secondsSince(started));
     if (outcome.kind === 'rejected')
       request.log.warn({ reason: outcome.reason }, 'alipay notification rejected');
     if (outcome.kind === 'temporal-unavailable')

@@ -8,7 +8,7 @@ import { ClaimGateFullError } from '../claim-gate';
 import { ClaimCursorError } from '../packet-reads';
 import { RedPacketConflictError, RedPacketEndedError, type RedPacketClient } from '../red-packet-client';
 import { HttpError } from './errors';
-import type { Metrics } from './metrics';
+import { secondsSince, type Metrics } from './metrics';
 import {
   createFingerprints,
   toClaimRequest,
@@ -78,6 +78,7 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
     async (request, reply) => {
       const { authNo } = request.params;
       const claim = toClaimRequest(request.body);
+      const started = process.hrtime.bigint();
       let outcome;
       try {
         outcome = await orNotFound(authNo, () => packets.claim(authNo, claim));
@@ -85,7 +86,9 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
         if (!(error instanceof ClaimGateFullError)) throw error;
         return reply.code(503).header('retry-after', '1').send({ error: error.message });
       }
-      metrics.claims.inc({ result: outcome.accepted ? 'accepted' : outcome.reason });
+      const result = outcome.accepted ? 'accepted' : outcome.reason;
+      metrics.claims.inc({ result });
+      metrics.claimSeconds.observe({ result }, secondsSince(started));
       if (!outcome.accepted)
         return reply.code(409).send({ error: `claim refused: ${outcome.reason}`, reason: outcome.reason });
       return {

@@ -17,6 +17,7 @@ import { findDuplicateKey } from './strict-json';
 import type { Metrics } from './metrics';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** Node's default (511) drops connections in a burst of claims; the kernel caps what it grants. */
 export const LISTEN_BACKLOG = 4096;
 /** Open connections per listener; past it new ones are closed at once (file descriptors are finite). */
@@ -106,10 +107,12 @@ export async function createServerBase(options: ServerBaseOptions): Promise<Fast
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    options.metrics.httpRequests.inc({
-      route: request.routeOptions.url ?? 'unmatched',
-      status: String(reply.statusCode),
-    });
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = String(reply.statusCode);
+    options.metrics.httpRequests.inc({ route, status });
+    // Methods from a fixed set: anything else is counted as OTHER.
+    const method = KNOWN_METHODS.has(request.method) ? request.method : 'OTHER';
+    options.metrics.httpRequestSeconds.observe({ route, method, status }, reply.elapsedTime / 1000);
   });
 
   app.setErrorHandler((thrown: FastifyError, request, reply) => {

@@ -7,6 +7,7 @@ import { eventually } from '../helpers/lifecycle-env';
 import { startHttpEnv, type HttpEnv } from '../helpers/http-env';
 import { fingerprint, toRedPacketInput } from '../../client/http/red-packet-requests';
 import { createRedPacketClient } from '../../client/red-packet-client';
+import { counted } from '../helpers/metrics';
 
 let temporal: DevServerHandles;
 let env: HttpEnv;
@@ -93,7 +94,7 @@ describe('a whole lifecycle through the API', () => {
       string
     >;
     expect(ledger).toMatchObject({ funded: '10.00', disbursed: '5.00', refunded: '5.00', balance: '0.00' });
-    expect(env.metrics.notifications.get({ outcome: 'delivered' })).toBeGreaterThanOrEqual(1);
+    expect(await counted(env.metrics.notifications, { outcome: 'delivered' })).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -329,7 +330,7 @@ describe('reading a packet', () => {
 
 describe('notify webhook', () => {
   it('refuses the seed’s example (a GET query string with null fields, a signature that does not verify)', async () => {
-    const before = env.metrics.notifications.get({ outcome: 'delivered' });
+    const before = await counted(env.metrics.notifications, { outcome: 'delivered' });
     const seed =
       '/alipay/notify?notify_type=trade_status_sync&notify_id=91722adff935e8cfa58b3aabf4dead6ibe' +
       '&notify_time=2017-02-16 21:46:15&sign_type=RSA2&sign=WcO+t3D8Kg71dTlKwN7r9PzUOXeaBJwp8/FOuSxcuSkX' +
@@ -338,7 +339,7 @@ describe('notify webhook', () => {
     const response = await fetch(`${env.webhookUrl}${seed.replace(/ /g, '%20')}`);
     expect(response.status).toBe(400);
     expect(await response.text()).toBe('fail');
-    expect(env.metrics.notifications.get({ outcome: 'delivered' })).toBe(before);
+    expect(await counted(env.metrics.notifications, { outcome: 'delivered' })).toBe(before);
   });
 
   it('refuses forged signatures, a foreign app_id, oversized and wrongly typed bodies', async () => {
@@ -386,9 +387,9 @@ describe('notify webhook', () => {
       status: 'SUCCESS',
       app_id: env.sandbox.keys.appId,
     };
-    const before = env.metrics.notifications.get({ outcome: 'already-completed' });
+    const before = await counted(env.metrics.notifications, { outcome: 'already-completed' });
     expect(await postNotify(signedForm(late))).toEqual({ status: 200, text: 'success' });
-    expect(env.metrics.notifications.get({ outcome: 'already-completed' })).toBe(before + 1);
+    expect(await counted(env.metrics.notifications, { outcome: 'already-completed' })).toBe(before + 1);
   });
 
   it('a terminated packet: its notification gets 500 fail, GET shows TERMINATED and the last ledger, a repeat gets its first answer', async () => {
@@ -420,9 +421,9 @@ describe('notify webhook', () => {
       status: 'SUCCESS',
       app_id: env.sandbox.keys.appId,
     };
-    const before = env.metrics.notifications.get({ outcome: 'workflow-ended' });
+    const before = await counted(env.metrics.notifications, { outcome: 'workflow-ended' });
     expect(await postNotify(signedForm(notification))).toEqual({ status: 500, text: 'fail' });
-    expect(env.metrics.notifications.get({ outcome: 'workflow-ended' })).toBe(before + 1);
+    expect(await counted(env.metrics.notifications, { outcome: 'workflow-ended' })).toBe(before + 1);
     expect(env.logs.some((line) => line.includes('an operator must look') && line.includes(authNo))).toBe(
       true,
     );
@@ -448,7 +449,7 @@ describe('notify webhook', () => {
       app_id: env.sandbox.keys.appId,
     };
     expect(await postNotify(signedForm(fields))).toEqual({ status: 404, text: 'fail' });
-    expect(env.metrics.notifications.get({ outcome: 'unknown-packet' })).toBeGreaterThanOrEqual(1);
+    expect(await counted(env.metrics.notifications, { outcome: 'unknown-packet' })).toBeGreaterThanOrEqual(1);
     const metrics = (await env.request('GET', '/metrics')).json.text as string;
     expect(metrics).toMatch(/redpacket_alipay_notifications_total\{outcome="unknown-packet"\} \d+/);
     expect(metrics).toMatch(/redpacket_http_requests_total\{route="\/alipay\/notify",status="404"\} \d+/);

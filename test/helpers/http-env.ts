@@ -9,6 +9,7 @@ import type { AlipayGateway } from '../../alipay/gateway';
 import { parseAmount } from '../../alipay/money';
 import type { Scope } from '../../client/api-keys';
 import { startListeners } from '../../client/http/listeners';
+import type { PacketCountWatch } from '../../client/http/packet-counts';
 import { createMetrics, type Metrics } from '../../client/http/metrics';
 import type { CreateBody } from '../../client/http/red-packet-requests';
 import { createOrderClient, type OrderClient } from '../../client/order-client';
@@ -56,6 +57,8 @@ export interface HttpEnv {
   sandbox: RunningSandbox;
   gateway: AlipayGateway;
   metrics: Metrics;
+  /** The API listener's redpacket_packets refresher (every 500 ms here). */
+  packetCounts: PacketCountWatch;
   /** Funds a packet in the sandbox (as the payer's pay call would) and returns its auth_no. */
   fund(totalFen: number): Promise<{ authNo: string; outOrderNo: string; payOperationId: string }>;
   /** Funds a packet of `amount` and creates it through `POST /red-packets`; throws unless 201. */
@@ -108,6 +111,7 @@ export async function startHttpEnv(
     metrics,
     codec: payloadCodec && { codec: payloadCodec, allowedOrigin: 'http://localhost:8233' },
     logger: { stream: { write: (line) => void logs.push(line) } },
+    packetCounts: { taskQueue, intervalMs: 500 },
   });
   const url = listeners.api!.url;
   const webhookUrl = listeners.webhook!.url;
@@ -158,6 +162,7 @@ export async function startHttpEnv(
     sandbox,
     gateway,
     metrics,
+    packetCounts: listeners.packetCounts!,
     fund,
     request,
     async openPacket(body) {

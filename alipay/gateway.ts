@@ -18,6 +18,32 @@ export interface GatewayOptions extends AlipayCredentials {
   bodyTimeoutMs?: number;
   connections?: number;
   now?: () => Date;
+  /** Told of every call once it is answered or has failed (metrics); must not throw. */
+  onCall?: (call: AlipayCallRecord) => void;
+}
+
+/** One call as metrics see it: labels from fixed sets only (no amount, id or payee). */
+export interface AlipayCallRecord {
+  method: string;
+  /** Alipay's `code` (10000 for success), or how the call failed before Alipay answered. */
+  code: string;
+  /** Alipay's `sub_code`, or '' (refused when it is not a plain code, so nobody can invent labels). */
+  subCode: string;
+  seconds: number;
+}
+
+const PLAIN_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The labels of a failed call. */
+function failureLabels(error: unknown): Pick<AlipayCallRecord, 'code' | 'subCode'> {
+  if (!(error instanceof AlipayError)) return { code: 'client_error', subCode: '' };
+  if (error.code && PLAIN_CODE.test(error.code))
+    return {
+      code: error.code,
+      subCode: error.subCode && PLAIN_CODE.test(error.subCode) ? error.subCode : '',
+    };
+  if (error.httpStatus !== undefined) return { code: 'http_error', subCode: '' };
+  return { code: error.kind === 'ambiguous' ? 'no_answer' : 'unreachable_or_invalid', subCode: '' };
 }
 
 /** What typed methods need from a gateway; AlipayGateway is the implementation. */
@@ -44,6 +70,7 @@ export class AlipayGateway implements AlipayTransport {
   private readonly url: URL;
   private readonly pool: Pool;
   private readonly now: () => Date;
+  private readonly onCall: GatewayOptions['onCall'];
 
   constructor(options: GatewayOptions) {
     this.credentials = {
@@ -56,6 +83,7 @@ export class AlipayGateway implements AlipayTransport {
     this.gatewayUrl = options.gateway;
     this.url = new URL(options.gateway);
     this.now = options.now ?? (() => new Date());
+    this.onCall = options.onCall;
     this.pool = new Pool(this.url.origin, {
       connections: options.connections ?? 32,
       connect: { timeout: options.connectTimeoutMs ?? 5_000 },
@@ -77,6 +105,24 @@ export class AlipayGateway implements AlipayTransport {
     method: string,
     bizContent: Readonly<Record<string, unknown>>,
     extras: RequestExtras = {},
+  ): Promise<ResponseNode> {
+    if (!this.onCall) return this.send(method, bizContent, extras);
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const node = await this.send(method, bizContent, extras);
+      this.onCall({ method, code: '10000', subCode: '', seconds: seconds() });
+      return node;
+    } catch (error) {
+      this.onCall({ method, ...failureLabels(error), seconds: seconds() });
+      throw error;
+    }
+  }
+
+  private async send(
+    method: string,
+    bizContent: Readonly<Record<string, unknown>>,
+    extras: RequestExtras,
   ): Promise<ResponseNode> {
     const { query, body } = splitForTransport(this.sign(method, bizContent, extras));
     let status: number;

@@ -8,6 +8,7 @@ import { readAlipayConfig } from '../config/alipay';
 import { readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { ensureReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
+import { alipayCallRecorder } from './alipay-call-metrics';
 import { createWorkers } from './create-worker';
 import { connectTemporal } from '../config/temporal-connection';
 
@@ -26,7 +27,10 @@ async function main(): Promise<void> {
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
   const connection = await connectTemporal(temporal.address);
-  const gateway = new AlipayGateway(alipay);
+  const gateway = new AlipayGateway({
+    ...alipay,
+    onCall: alipayCallRecorder(Runtime.instance().metricMeter),
+  });
   const payloadCodec = payloadCodecFromEnv();
   const workers = await createWorkers({
     connection,
@@ -49,7 +53,9 @@ async function main(): Promise<void> {
       `Alipay ${alipay.gateway}${alipay.certificates ? ' (certificate mode)' : ''}, metrics http://${metricsAddress}/metrics` +
       (payloadCodec ? ', payloads encrypted' : ''),
   );
-  console.log(`worker: reconciliation Schedule red-packet-reconciliation ${schedule} (${reconcileCron}, Asia/Shanghai)`);
+  console.log(
+    `worker: reconciliation Schedule red-packet-reconciliation ${schedule} (${reconcileCron}, Asia/Shanghai)`,
+  );
   await workers.run(); // returns after SIGTERM/SIGINT once running activities have finished
   await gateway.close();
   await connection.close();

@@ -417,6 +417,13 @@ describe('the worker process', () => {
       expect(gauge('UNKNOWN_TO_US')).toBe('2');
       for (const kind of DIFFERENCE_KINDS.filter((other) => other !== 'UNKNOWN_TO_US'))
         expect(gauge(kind)).toBe('0');
+      // Its Alipay calls, by method and result code (10000: success), beside the SDK's own metrics.
+      const calls = (method: string) =>
+        [...scraped.matchAll(/^redpacket_alipay_call_seconds_count\{([^}]*)\} (\d+)$/gm)]
+          .filter(([, labels]) => labels!.includes(`method="${method}"`) && labels!.includes('code="10000"'))
+          .reduce((sum, [, , count]) => sum + Number(count), 0);
+      expect(calls('alipay.fund.coupon.operation.query')).toBeGreaterThanOrEqual(12);
+      expect(calls('alipay.data.dataservice.bill.downloadurl.query')).toBe(1);
     } finally {
       await noDrift();
       worker.kill('SIGTERM');

@@ -5,7 +5,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { BillNotReadyError, fetchSigncustomerBill } from '../alipay/bill';
-import { BillFormatError } from '../alipay/bill-file';
+import { BillFormatError, type BillLine } from '../alipay/bill-file';
 import type { AlipayTransport } from '../alipay/gateway';
 import {
   queryOperation,
@@ -18,22 +18,20 @@ import {
   countByKind,
   matchBill,
   type BookedOperation,
-  type BookedPacket,
   type DifferenceKind,
   type Findings,
-  type KnownOperation,
   type QueriedOperation,
 } from '../workflows/reconciliation-differences';
 import {
   BILL_UNREADABLE,
   MAX_LISTED_DIFFERENCES,
-  type BillMatch,
+  type BillReadiness,
   type PacketFindings,
   type PacketListPage,
   type ReconciliationFindings,
 } from '../workflows/reconciliation-messages';
 import { WORKFLOW_TYPE, type ClaimView } from '../workflows/messages';
-import { disburseRequestNumbers } from '../workflows/request-numbers';
+import { authNoFromRequestNo, disburseRequestNumbers } from '../workflows/request-numbers';
 import { isNotFound } from './failures';
 import { heartbeating } from './heartbeat';
 
@@ -43,6 +41,9 @@ export interface ReconciliationConfig {
 }
 
 const DEFAULT_CALLS_PER_SECOND = 10;
+/** A bill, once read, serves a reconciliation's packets for this long (it never changes). */
+const BILL_CACHE_MS = 3600_000;
+const BILLS_CACHED = 2;
 const BEIJING_OFFSET = '+08:00';
 
 /** Closed at most once per Alipay call: the pace of one activity's queries. */
@@ -97,6 +98,33 @@ function capped(findings: Findings): ReconciliationFindings {
 
 export function createReconciliationActivities(gateway: AlipayTransport, config: ReconciliationConfig = {}) {
   const perSecond = config.alipayCallsPerSecond ?? DEFAULT_CALLS_PER_SECOND;
+  /** Each reconciliation's bill, read once per process (all its packets match against it). */
+  const bills = new Map<string, { at: number; lines: Promise<BillLine[]> }>();
+
+  /** The bill of `day` as this reconciliation (`run`) read it: a later run reads it afresh. */
+  function billOf(day: string, run: string): Promise<BillLine[]> {
+    const key = `${day} ${run}`;
+    const cached = bills.get(key);
+    if (cached && Date.now() - cached.at < BILL_CACHE_MS) return cached.lines;
+    const lines = fetchBill(day);
+    bills.set(key, { at: Date.now(), lines });
+    while (bills.size > BILLS_CACHED) bills.delete(bills.keys().next().value!);
+    lines.catch(() => bills.delete(key));
+    return lines;
+  }
+
+  async function fetchBill(day: string): Promise<BillLine[]> {
+    try {
+      return await fetchSigncustomerBill(gateway, day);
+    } catch (error) {
+      if (error instanceof BillFormatError)
+        throw ApplicationFailure.nonRetryable(
+          `Alipay's bill for ${day} cannot be read: ${error.message}`,
+          BILL_UNREADABLE,
+        );
+      throw error;
+    }
+  }
 
   async function ask(query: OperationQuery, pace: () => Promise<void>): Promise<AlipayOperation | undefined> {
     await pace();
@@ -160,34 +188,52 @@ export function createReconciliationActivities(gateway: AlipayTransport, config:
     },
 
     /**
-     * One packet's ledger (from its result, or its state while it runs) against Alipay's answers
-     * to a query for each of its operations: the pay by its operation id, payouts and refund by
-     * their request numbers. Answers the differences and the pays and refunds for the bill.
+     * Whether Alipay has made the day's bill (and it reads): the workflow waits on this before it
+     * checks packets, so a bill not made yet is waited for, never taken as empty.
      */
-    checkPacketWithAlipay(input: { authNo: string }): Promise<PacketFindings> {
+    billReadiness(input: { day: string; run: string }): Promise<BillReadiness> {
+      return heartbeating(async () => {
+        try {
+          return { ready: true, lines: (await billOf(input.day, input.run)).length };
+        } catch (error) {
+          if (error instanceof BillNotReadyError) return { ready: false, detail: error.message };
+          throw error;
+        }
+      });
+    },
+
+    /**
+     * One packet's ledger (from its result, or its state while it runs) against Alipay's answers
+     * to a query for each of its operations (the pay by its operation id, payouts and refund by
+     * their request numbers) and, with `matchBill`, against the day's bill lines under its numbers.
+     */
+    checkPacketWithAlipay(input: {
+      authNo: string;
+      day: string;
+      /** The reconciliation's first run id: its bill is read once per process. */
+      run: string;
+      matchBill: boolean;
+    }): Promise<PacketFindings> {
       return heartbeating(async () => {
         const pace = pacer(perSecond);
         const { state, claims } = await readPacket(Context.current().client, input.authNo);
+        const nothing = { ...capped({ matched: 0, differences: [] }), billLinesHandled: [], pending: 0 };
         if (state.status === 'REJECTED' || state.status === 'VERIFYING_FUNDING')
-          return {
-            authNo: input.authNo,
-            skipped: `${state.status}: no money moved`,
-            ...capped({ matched: 0, differences: [] }),
-            billable: [],
-            pending: 0,
-          };
+          return { authNo: input.authNo, skipped: `${state.status}: it moved no money of ours`, ...nothing };
         const keys = state.alipayKeys;
         if (!keys)
           return {
             authNo: input.authNo,
             skipped: 'its ledger predates reconciliation (no Alipay keys in its state)',
-            ...capped({ matched: 0, differences: [] }),
-            billable: [],
-            pending: 0,
+            ...nothing,
           };
         const operations: BookedOperation[] = [];
         const queried: Record<string, QueriedOperation> = {};
         const unchecked: string[] = [];
+        const book = (operation: BookedOperation, answer: QueriedOperation): void => {
+          operations.push(operation);
+          queried[operation.outRequestNo] = answer;
+        };
 
         if (keys.funding) {
           const pay = await ask(
@@ -201,13 +247,10 @@ export function createReconciliationActivities(gateway: AlipayTransport, config:
             ('payOutRequestNo' in keys.funding
               ? keys.funding.payOutRequestNo
               : `operation ${keys.funding.payOperationId}`);
-          operations.push({
-            type: 'PAY',
-            outRequestNo: number,
-            amountFen: state.totalFen,
-            status: 'SUCCESS',
-          });
-          queried[number] = answerOf(pay);
+          book(
+            { type: 'PAY', outRequestNo: number, amountFen: state.totalFen, status: 'SUCCESS' },
+            answerOf(pay),
+          );
         } else unchecked.push('its pay (the packet names none)');
 
         let pending = 0;
@@ -217,86 +260,132 @@ export function createReconciliationActivities(gateway: AlipayTransport, config:
             continue;
           }
           const numbers = disburseRequestNumbers(input.authNo, claim.seq, keys.requestTag);
-          operations.push({
-            type: 'DISBURSE',
-            outRequestNo: numbers.outRequestNo,
-            amountFen: claim.amountFen,
-            status: claim.status === 'PAID' ? 'SUCCESS' : 'FAILED',
-          });
-          queried[numbers.outRequestNo] = answerOf(await ask(numbers, pace));
+          book(
+            {
+              type: 'DISBURSE',
+              outRequestNo: numbers.outRequestNo,
+              amountFen: claim.amountFen,
+              status: claim.status === 'PAID' ? 'SUCCESS' : 'FAILED',
+            },
+            answerOf(await ask(numbers, pace)),
+          );
         }
 
         const { refund } = state;
-        if (refund && (refund.status === 'SUCCESS' || refund.status === 'BLOCKED')) {
-          if (refund.status === 'SUCCESS' && refund.source === 'ALIPAY_TIMEOUT') {
-            if (keys.timeoutRefundOperationId) {
-              const found = await ask(
-                { authNo: input.authNo, operationId: keys.timeoutRefundOperationId },
-                pace,
-              );
-              const number = found?.outRequestNo ?? `operation ${keys.timeoutRefundOperationId}`;
-              operations.push({
+        if (refund?.status === 'SUCCESS' && refund.source === 'ALIPAY_TIMEOUT') {
+          const operationId = keys.timeoutRefundOperationId;
+          if (operationId) {
+            const found = await ask({ authNo: input.authNo, operationId }, pace);
+            book(
+              {
                 type: 'REFUND',
-                outRequestNo: number,
+                outRequestNo: found?.outRequestNo ?? `operation ${operationId}`,
                 amountFen: refund.amountFen,
                 status: 'SUCCESS',
-              });
-              queried[number] = answerOf(found);
-            } else unchecked.push("Alipay's timeout refund (its notification named no operation)");
+              },
+              answerOf(found),
+            );
           } else {
-            operations.push({
-              type: 'REFUND',
-              outRequestNo: refund.outRequestNo,
-              amountFen: refund.amountFen,
-              status: refund.status === 'SUCCESS' ? 'SUCCESS' : 'FAILED',
-            });
-            queried[refund.outRequestNo] = answerOf(
-              await ask({ outOrderNo: keys.outOrderNo, outRequestNo: refund.outRequestNo }, pace),
+            // Settled by Alipay's refund total (its notification lost): the amount is checked
+            // against that total; which bill line it is, Alipay never said.
+            await pace();
+            const pay = keys.funding
+              ? await queryOperation(
+                  gateway,
+                  'payOperationId' in keys.funding
+                    ? { authNo: input.authNo, operationId: keys.funding.payOperationId }
+                    : { outOrderNo: keys.outOrderNo, outRequestNo: keys.funding.payOutRequestNo },
+                )
+              : undefined;
+            const refundedFen = pay?.totalPayRefundAmount ?? 0;
+            book(
+              {
+                type: 'REFUND',
+                outRequestNo: `Alipay's timeout refund of ${input.authNo}`,
+                amountFen: refund.amountFen,
+                status: 'SUCCESS',
+              },
+              refundedFen > 0
+                ? { found: true, operationId: '', amountFen: refundedFen, status: 'SUCCESS', day: 'unknown' }
+                : { found: false },
+            );
+            unchecked.push(
+              "the bill line of Alipay's timeout refund (its notification, which names it, was lost)",
             );
           }
+        } else if (refund && refund.status !== 'PENDING') {
+          const answer = answerOf(
+            await ask({ outOrderNo: keys.outOrderNo, outRequestNo: refund.outRequestNo }, pace),
+          );
+          // Sent and not yet confirmed to us: ours once Alipay shows it done, still on its way otherwise.
+          const settledAtAlipay = answer.found && answer.status === 'SUCCESS';
+          if (refund.status === 'SENT' && !settledAtAlipay) pending += 1;
+          else
+            book(
+              {
+                type: 'REFUND',
+                outRequestNo: refund.outRequestNo,
+                amountFen: refund.amountFen,
+                status: refund.status === 'BLOCKED' ? 'FAILED' : 'SUCCESS',
+              },
+              answer,
+            );
         } else if (refund) pending += 1;
 
-        const packet: BookedPacket = {
-          authNo: input.authNo,
-          totalFen: state.totalFen,
-          settled: state.status === 'COMPLETED',
-          operations,
-        };
-        const check = checkPacket(packet, queried);
-        const billable: KnownOperation[] = check.known.filter((known) => known.operation.type !== 'DISBURSE');
+        const check = checkPacket(
+          {
+            authNo: input.authNo,
+            totalFen: state.totalFen,
+            settled: state.status === 'COMPLETED',
+            operations,
+          },
+          queried,
+        );
+        let billLinesHandled: string[] = [];
+        let findings: Findings = check;
+        if (input.matchBill) {
+          const numbers = new Set(operations.map((operation) => operation.outRequestNo));
+          const lines = (await billOf(input.day, input.run)).filter((line) =>
+            numbers.has(line.merchantOrderNo),
+          );
+          const billed = matchBill(input.day, check.known, lines);
+          findings = {
+            matched: check.matched + billed.matched,
+            differences: [...check.differences, ...billed.differences],
+          };
+          billLinesHandled = lines.map((line) => line.accountSerial);
+        }
         return {
           authNo: input.authNo,
           ...(unchecked.length > 0 ? { skipped: `not checked: ${unchecked.join('; ')}` } : {}),
-          ...capped(check),
-          billable,
+          ...capped(findings),
+          billLinesHandled,
           pending,
         };
       });
     },
 
     /**
-     * The day's `signcustomer` bill against our pays and refunds, or why there is none yet: a bill
-     * Alipay has not made is an answer to wait on (the workflow asks again), never an empty bill.
+     * The day's bill lines no packet claimed as its own: money Alipay shows moving that none of
+     * our packets booked (named by packet when the number is one of ours).
      */
-    matchDayBill(input: { day: string; billable: KnownOperation[] }): Promise<BillMatch> {
+    unclaimedBillLines(input: {
+      day: string;
+      run: string;
+      handled: string[];
+    }): Promise<ReconciliationFindings & { billLines: number }> {
       return heartbeating(async () => {
-        let lines;
-        try {
-          lines = await fetchSigncustomerBill(gateway, input.day);
-        } catch (error) {
-          if (error instanceof BillNotReadyError) return { ready: false, detail: error.message };
-          if (error instanceof BillFormatError)
-            throw ApplicationFailure.nonRetryable(
-              `Alipay's bill for ${input.day} cannot be read: ${error.message}`,
-              BILL_UNREADABLE,
-            );
-          throw error;
-        }
-        return {
-          ready: true,
-          ...capped(matchBill(input.day, input.billable, lines)),
-          billLines: lines.length,
-        };
+        const lines = await billOf(input.day, input.run);
+        const handled = new Set(input.handled);
+        const findings = matchBill(
+          input.day,
+          [],
+          lines.filter((line) => !handled.has(line.accountSerial)),
+        );
+        for (const difference of findings.differences)
+          difference.authNo ??=
+            (difference.outRequestNo && authNoFromRequestNo(difference.outRequestNo)) || null;
+        return { ...capped(findings), billLines: lines.length };
       });
     },
   };

@@ -10,7 +10,8 @@ import { backfillReconciliation, reconcileDayNow } from './reconciliation-schedu
 import { connectClient } from './temporal-connection';
 
 export const RECONCILE_USAGE = `  reconcile --date 2026-11-25
-         reconciles one day (Beijing time) now and prints the report; exit code 2 when it found differences
+         reconciles one day (Beijing time) now and prints the report; exit code 2 when it found
+         differences, 3 when it could not check everything (the bill not matched, packets not checked)
   reconcile --from 2026-11-20 --to 2026-11-24
          backfills past days through the Schedule ${RECONCILIATION_SCHEDULE_ID} (one run a day, one after another)`;
 
@@ -34,6 +35,16 @@ function day(value: string, flag: string): string {
   return value;
 }
 
+/** A day that is over in Beijing time: Alipay makes a day's bill the next morning. */
+function over(date: string): string {
+  const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+  if (date >= today)
+    throw new ReconcileUsageError(
+      `${date} is not over yet in Beijing time (today is ${today}): Alipay's bill for a day is ready the next morning`,
+    );
+  return date;
+}
+
 /** Answers the process's exit code. */
 export async function runReconcileCommand(args: ReconcileArgs, io: Io): Promise<number> {
   const backfill = args.from !== undefined || args.to !== undefined;
@@ -50,7 +61,7 @@ export async function runReconcileCommand(args: ReconcileArgs, io: Io): Promise<
     if (backfill) {
       let days: string[];
       try {
-        days = await backfillReconciliation(client, day(args.from!, '--from'), day(args.to!, '--to'));
+        days = await backfillReconciliation(client, day(args.from!, '--from'), over(day(args.to!, '--to')));
       } catch (error) {
         if (error instanceof RangeError) throw new ReconcileUsageError(error.message);
         throw error;
@@ -61,14 +72,12 @@ export async function runReconcileCommand(args: ReconcileArgs, io: Io): Promise<
       io.stdout(`Its runs, one after another: ${link(`schedules/${RECONCILIATION_SCHEDULE_ID}`)}`);
       return 0;
     }
-    const date = day(args.date!, '--date');
-    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-    if (date >= today)
-      throw new ReconcileUsageError(
-        `${date} is not over yet in Beijing time (today is ${today}): Alipay's bill for a day is ready the next morning`,
-      );
+    const date = over(day(args.date!, '--date'));
     const report = await reconcileDayNow(client, date, temporal.taskQueue, (workflowId) =>
-      io.stdout(`Reconciling ${date} (Beijing time): ${link(`workflows/${workflowId}`)}`),
+      io.stdout(
+        `Reconciling ${date} (Beijing time): ${link(`workflows/${workflowId}`)}\n` +
+          '(a bill Alipay has not made yet is waited for, up to 12 hours: progress is in the UI)',
+      ),
     );
     for (const line of reportLines(report, billSummary(report.bill))) io.stdout(line);
     return report.differences.length > 0 || Object.values(report.differencesByKind).some((n) => n > 0)

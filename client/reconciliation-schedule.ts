@@ -19,6 +19,9 @@ import {
   type ReconcileInput,
 } from '../workflows/reconciliation-messages';
 
+const CATCHUP_WINDOW = '7 days';
+const CATCHUP_WINDOW_MS = 7 * 86_400_000;
+
 /** RECONCILE_CRON: five cron fields, read in Asia/Shanghai time; default daily at 10:00. */
 export function readReconcileCron(env: Readonly<Record<string, string | undefined>>): string {
   const cron = env.RECONCILE_CRON?.trim() || DEFAULT_RECONCILE_CRON;
@@ -57,10 +60,11 @@ function scheduleOptions(options: ReconciliationScheduleOptions): ScheduleOption
       memo: { reconcileCron: options.cron },
     },
     policies: {
-      // A day still being reconciled is not started twice; days missed while the cluster was down
-      // are caught up when it returns (a backfill covers anything older).
-      overlap: ScheduleOverlapPolicy.SKIP,
-      catchupWindow: '7 days',
+      // Each run reconciles the day before its own scheduled time: runs that come due while one
+      // is still going (days missed while the cluster was down, caught up within 7 days) wait
+      // their turn instead of being skipped, which would leave their days unreconciled.
+      overlap: ScheduleOverlapPolicy.BUFFER_ALL,
+      catchupWindow: CATCHUP_WINDOW,
     },
   };
 }
@@ -102,7 +106,9 @@ async function createOrUpdate(
     action.taskQueue === options.taskQueue &&
     action.memo?.reconcileCron === options.cron &&
     JSON.stringify(action.args) === JSON.stringify(wanted.action.args) &&
-    current.spec.timezone === RECONCILE_TIMEZONE;
+    current.spec.timezone === RECONCILE_TIMEZONE &&
+    current.policies.overlap === ScheduleOverlapPolicy.BUFFER_ALL &&
+    current.policies.catchupWindow === CATCHUP_WINDOW_MS;
   if (same) return 'unchanged';
   await handle.update((previous) => ({
     ...previous,
@@ -111,6 +117,29 @@ async function createOrUpdate(
     policies: wanted.policies,
   }));
   return 'updated';
+}
+
+/**
+ * At a worker's start: the Schedule brought up to date, and its outcome told. While that fails
+ * (Temporal briefly away, a cron it refuses), it is tried again every minute in the background:
+ * the payments worker runs either way.
+ */
+export async function keepReconciliationSchedule(
+  client: Client,
+  options: ReconciliationScheduleOptions,
+  say: (line: string) => void,
+  retryMs = 60_000,
+): Promise<void> {
+  const scheduleId = options.scheduleId ?? RECONCILIATION_SCHEDULE_ID;
+  try {
+    const outcome = await ensureReconciliationSchedule(client, options);
+    say(`Schedule ${scheduleId} ${outcome}: ${options.cron} ${RECONCILE_TIMEZONE}`);
+  } catch (error) {
+    say(
+      `warning: Schedule ${scheduleId} not set up (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); trying again in ${retryMs / 1000} s`,
+    );
+    setTimeout(() => void keepReconciliationSchedule(client, options, say, retryMs), retryMs).unref();
+  }
 }
 
 /** The Beijing days from `from` to `to`, inclusive (at most `max`). */
@@ -137,7 +166,8 @@ export async function backfillReconciliation(
   const days = daysBetween(from, to);
   const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00+08:00`) + 86_400_000);
   await client.schedule.getHandle(scheduleId).backfill({
-    start: dayAfter(from),
+    // A backfill's start is exclusive: a second earlier keeps a run due at midnight of the first day.
+    start: new Date(dayAfter(from).getTime() - 1000),
     end: new Date(dayAfter(to).getTime() + 86_400_000 - 1000),
     // Every day runs, one after another, whatever the Schedule's own overlap policy.
     overlap: ScheduleOverlapPolicy.BUFFER_ALL,

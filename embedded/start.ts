@@ -17,7 +17,7 @@ import { connectClient } from '../client/temporal-connection';
 import { startSandbox } from '../sandbox/server';
 import { connectTemporal } from '../config/temporal-connection';
 import { createWorkers } from '../worker/create-worker';
-import { ensureReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
+import { keepReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
 import { ensureDevelopmentKey } from './development-key';
 import { startDevServer, type RunningDevServer } from './dev-server';
 import { resolveTemporalCli } from './temporal-binaries';
@@ -131,10 +131,12 @@ async function main(): Promise<void> {
       workers.shutdown();
       await workersRun;
     });
-    const schedule = await ensureReconciliationSchedule(temporal, {
-      taskQueue: temporalConfig.taskQueue,
-      cron: reconcileCron,
-    });
+    let schedule = '';
+    await keepReconciliationSchedule(
+      temporal,
+      { taskQueue: temporalConfig.taskQueue, cron: reconcileCron },
+      (line) => (schedule ? say(line) : (schedule = line)),
+    );
 
     const listeners = await startListeners({
       config: httpConfig,
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
     if (devServer)
       say(`  Temporal UI     ${devServer.uiUrl}/namespaces/${temporalConfig.namespace}/workflows`);
     say(
-      `  Reconciliation  Schedule red-packet-reconciliation ${schedule}: ${reconcileCron} Asia/Shanghai` +
+      `  Reconciliation  ${schedule}` +
         (devServer ? ` (${devServer.uiUrl}/namespaces/${temporalConfig.namespace}/schedules)` : ''),
     );
     say('Try it: npm run redpacket -- demo    Press Ctrl-C to stop.');

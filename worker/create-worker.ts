@@ -52,6 +52,9 @@ export function createReconciliationWorker(deps: WorkerDeps): Promise<Worker> {
     activities: createReconciliationActivities(deps.gateway),
     dataConverter: deps.payloadCodec ? { payloadCodecs: [deps.payloadCodec] } : undefined,
     maxConcurrentActivityTaskExecutions: 4,
+    // Packets checked a second across every worker: with each activity pacing its own queries,
+    // the reconciliation stays a small share of the merchant's Alipay limits beside the payouts.
+    maxTaskQueueActivitiesPerSecond: 10,
     maxHeartbeatThrottleInterval: '2 seconds',
     shutdownGraceTime: '30s',
   });

@@ -7,7 +7,7 @@ import { payloadCodecFromEnv } from '../codec/key-files';
 import { readAlipayConfig } from '../config/alipay';
 import { readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { ensureReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
+import { keepReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
 import { alipayCallRecorder } from './alipay-call-metrics';
 import { createWorkers } from './create-worker';
 import { connectTemporal } from '../config/temporal-connection';
@@ -44,17 +44,13 @@ async function main(): Promise<void> {
     namespace: temporal.namespace,
     dataConverter: payloadCodec ? { payloadCodecs: [payloadCodec] } : undefined,
   });
-  const schedule = await ensureReconciliationSchedule(client, {
-    taskQueue: temporal.taskQueue,
-    cron: reconcileCron,
-  });
+  await keepReconciliationSchedule(client, { taskQueue: temporal.taskQueue, cron: reconcileCron }, (line) =>
+    console.log(`worker: reconciliation ${line}`),
+  );
   console.log(
     `worker: task queue ${temporal.taskQueue} on ${temporal.address}/${temporal.namespace}, ` +
       `Alipay ${alipay.gateway}${alipay.certificates ? ' (certificate mode)' : ''}, metrics http://${metricsAddress}/metrics` +
       (payloadCodec ? ', payloads encrypted' : ''),
-  );
-  console.log(
-    `worker: reconciliation Schedule red-packet-reconciliation ${schedule} (${reconcileCron}, Asia/Shanghai)`,
   );
   await workers.run(); // returns after SIGTERM/SIGINT once running activities have finished
   await gateway.close();

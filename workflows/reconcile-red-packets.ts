@@ -43,13 +43,14 @@ function dayBeforeScheduledTime(): string {
   return new Date(scheduled.getTime() + BEIJING_OFFSET_MS - 24 * 3600_000).toISOString().slice(0, 10);
 }
 
-function emptyProgress(day: string): ReconcileProgress {
+function emptyProgress(day: string, bill: ReconcileProgress['bill']): ReconcileProgress {
   return {
     day,
+    bill,
     pass: 'running',
     nextPageToken: null,
     seen: [],
-    billable: [],
+    billLinesHandled: [],
     report: {
       day,
       packetsChecked: 0,
@@ -81,7 +82,7 @@ function addPacket(progress: ReconcileProgress, packet: PacketFindings): void {
       report.skipped.push({ authNo: packet.authNo, why: packet.skipped });
   }
   addFindings(report, packet);
-  progress.billable.push(...packet.billable);
+  progress.billLinesHandled.push(...packet.billLinesHandled);
 }
 
 /** The current details in the Temporal UI. */
@@ -89,52 +90,106 @@ function show(report: ReconcileProgress['report'], bill: string): void {
   setCurrentDetails(reportLines(report, bill).join('\n'));
 }
 
+/**
+ * The worker's gauges: the latest run's differences by kind, whether it matched a bill, how many
+ * packets it could not fully check, and when it finished (alert when that is over a day old).
+ */
 function recordGauges(report: DayReconciliation): void {
-  const differences = metricMeter.createGauge(
+  const gauge = (name: string, help: string) => metricMeter.createGauge(name, 'int', '', help);
+  const differences = gauge(
     'red_packet_reconciliation_differences',
-    'int',
-    '',
     'Differences found by the latest daily reconciliation, by kind',
   );
   for (const kind of DIFFERENCE_KINDS) differences.set(report.differencesByKind[kind], { kind });
+  gauge(
+    'red_packet_reconciliation_bill_matched',
+    'Whether the latest reconciliation matched a bill (1) or not (0)',
+  ).set(report.bill.status === 'MATCHED' ? 1 : 0);
+  gauge(
+    'red_packet_reconciliation_packets_not_checked',
+    'Packets the latest reconciliation could not fully check',
+  ).set(report.packetsSkipped);
+  gauge(
+    'red_packet_reconciliation_completed_timestamp_seconds',
+    'When the latest reconciliation finished (Unix seconds)',
+  ).set(Math.floor(Date.now() / 1000));
+}
+
+/** A packet whose check failed for good is reported as not checked; the day goes on. */
+function notChecked(authNo: string, error: unknown): PacketFindings {
+  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  return {
+    authNo,
+    skipped: `could not be checked: ${cause instanceof Error ? cause.message : String(cause)}`,
+    matched: 0,
+    differencesByKind: countByKind([]),
+    differences: [],
+    billLinesHandled: [],
+    pending: 0,
+  };
 }
 
 export async function ReconcileRedPackets(input: ReconcileInput): Promise<DayReconciliation> {
   const day = input.progress?.day ?? input.day ?? dayBeforeScheduledTime();
   if (!DAY.test(day) || !new Date(`${day}T00:00:00Z`).toISOString().startsWith(day))
     throw ApplicationFailure.nonRetryable(`day must be yyyy-MM-dd, not ${JSON.stringify(day.slice(0, 20))}`);
-  const progress = input.progress ?? emptyProgress(day);
-  const { report } = progress;
   const packetsPerRun = input.packetsPerRun ?? 500;
+  /** The bill is read once per reconciliation, across its continued runs. */
+  const run = workflowInfo().firstExecutionRunId;
   const billRetry = input.billRetry ?? { intervalSeconds: 1800, attempts: 24 };
+  const { listPacketsOfDay, checkPacketWithAlipay, billReadiness, unclaimedBillLines } =
+    proxyActivities<ReconciliationActivities>({
+      taskQueue: input.activityTaskQueue,
+      startToCloseTimeout: '30 minutes',
+      heartbeatTimeout: '30 seconds',
+      retry: {
+        initialInterval: '5 seconds',
+        backoffCoefficient: 2,
+        maximumInterval: '2 minutes',
+        maximumAttempts: 10,
+        nonRetryableErrorTypes: [BILL_UNREADABLE],
+      },
+    });
 
-  const { listPacketsOfDay, checkPacketWithAlipay } = proxyActivities<ReconciliationActivities>({
-    taskQueue: input.activityTaskQueue,
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '30 seconds',
-    retry: {
-      initialInterval: '5 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '2 minutes',
-      maximumAttempts: 10,
-    },
-  });
-  const { matchDayBill } = proxyActivities<ReconciliationActivities>({
-    taskQueue: input.activityTaskQueue,
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '30 seconds',
-    retry: {
-      initialInterval: '5 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '2 minutes',
-      maximumAttempts: 10,
-      nonRetryableErrorTypes: [BILL_UNREADABLE],
-    },
-  });
+  const progress = input.progress ?? emptyProgress(day, await waitForBill());
+  const { report } = progress;
+  const billLabel = () =>
+    progress.bill.status === 'READY'
+      ? 'matched with each packet'
+      : `${progress.bill.status}: ${progress.bill.detail}`;
+
+  /** Asks for the bill until it is ready (or readable), `billRetry.attempts` times at most. */
+  async function waitForBill(): Promise<ReconcileProgress['bill']> {
+    const { report: empty } = emptyProgress(day, { status: 'READY' });
+    for (let attempt = 1; ; attempt++) {
+      show(
+        empty,
+        attempt === 1
+          ? 'downloading'
+          : `not ready yet, asking again (attempt ${attempt} of ${billRetry.attempts})`,
+      );
+      let readiness;
+      try {
+        readiness = await billReadiness({ day, run });
+      } catch (error) {
+        const cause = error instanceof ActivityFailure ? error.cause : undefined;
+        if (cause instanceof ApplicationFailure && cause.type === BILL_UNREADABLE)
+          return { status: 'UNREADABLE', detail: cause.message };
+        throw error;
+      }
+      if (readiness.ready) return { status: 'READY' };
+      if (attempt >= billRetry.attempts) return { status: 'NOT_READY', detail: readiness.detail };
+      show(
+        empty,
+        `not ready yet (attempt ${attempt} of ${billRetry.attempts}), asking again in ${billRetry.intervalSeconds} s`,
+      );
+      await sleep(billRetry.intervalSeconds * 1000);
+    }
+  }
 
   const seen = new Set(progress.seen);
   let checkedThisRun = 0;
-  show(report, 'waiting for the packets to be checked');
+  show(report, billLabel());
   for (;;) {
     const page = await listPacketsOfDay({
       day,
@@ -148,10 +203,17 @@ export async function ReconcileRedPackets(input: ReconcileInput): Promise<DayRec
       throw ApplicationFailure.nonRetryable(
         `more than ${MAX_PACKETS_PER_DAY} packets on ${day}: split the day or raise MAX_PACKETS_PER_DAY`,
       );
+    const matchBill = progress.bill.status === 'READY';
     for (let start = 0; start < fresh.length; start += CONCURRENCY) {
       const batch = fresh.slice(start, start + CONCURRENCY);
-      for (const packet of await Promise.all(batch.map((authNo) => checkPacketWithAlipay({ authNo }))))
-        addPacket(progress, packet);
+      const checked = await Promise.all(
+        batch.map((authNo) =>
+          checkPacketWithAlipay({ authNo, day, run, matchBill }).catch((error: unknown) =>
+            notChecked(authNo, error),
+          ),
+        ),
+      );
+      for (const packet of checked) addPacket(progress, packet);
       batch.forEach((authNo) => seen.add(authNo));
     }
     checkedThisRun += fresh.length;
@@ -160,7 +222,7 @@ export async function ReconcileRedPackets(input: ReconcileInput): Promise<DayRec
       progress.pass = 'closed';
       progress.nextPageToken = null;
     } else break;
-    show(report, 'waiting for the packets to be checked');
+    show(report, billLabel());
     if (checkedThisRun >= packetsPerRun || workflowInfo().continueAsNewSuggested)
       return continueAsNew<typeof ReconcileRedPackets>({
         ...input,
@@ -169,27 +231,12 @@ export async function ReconcileRedPackets(input: ReconcileInput): Promise<DayRec
       });
   }
 
-  let bill: BillOutcome | undefined;
-  show(report, 'downloading');
-  for (let attempt = 1; !bill; attempt++) {
-    const matched = await matchDayBill({ day, billable: progress.billable }).catch((error: unknown) => {
-      const cause = error instanceof ActivityFailure ? error.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === BILL_UNREADABLE) return cause;
-      throw error;
-    });
-    if (matched instanceof ApplicationFailure) bill = { status: 'UNREADABLE', detail: matched.message };
-    else if (matched.ready) {
-      addFindings(report, matched);
-      bill = { status: 'MATCHED', lines: matched.billLines };
-    } else if (attempt >= billRetry.attempts) bill = { status: 'NOT_READY', detail: matched.detail };
-    else {
-      show(
-        report,
-        `not ready yet (attempt ${attempt} of ${billRetry.attempts}), asking again in ${billRetry.intervalSeconds} s`,
-      );
-      await sleep(billRetry.intervalSeconds * 1000);
-    }
-  }
+  let bill: BillOutcome;
+  if (progress.bill.status === 'READY') {
+    const unclaimed = await unclaimedBillLines({ day, run, handled: progress.billLinesHandled });
+    addFindings(report, unclaimed);
+    bill = { status: 'MATCHED', lines: unclaimed.billLines };
+  } else bill = progress.bill;
   const result: DayReconciliation = { ...report, bill };
   show(report, billSummary(bill));
   recordGauges(result);

@@ -1,6 +1,6 @@
 // ReconcileRedPackets' contract: its input, its report, its Schedule, and what its activities
 // answer. Clients, the worker and the activities import this module; it pulls in no workflow code.
-import type { Difference, DifferenceKind, KnownOperation } from './reconciliation-differences';
+import type { Difference, DifferenceKind } from './reconciliation-differences';
 
 export const RECONCILIATION_WORKFLOW_TYPE = 'ReconcileRedPackets';
 export const RECONCILIATION_SCHEDULE_ID = 'red-packet-reconciliation';
@@ -26,8 +26,8 @@ export const MAX_LISTED_DIFFERENCES = 200;
 /** The report names at most this many skipped packets (and counts them all). */
 export const MAX_LISTED_SKIPPED = 100;
 /**
- * Packets one day's reconciliation checks at most: the ones seen and the day's pays and refunds
- * are carried across continue-as-new, about 100 bytes each.
+ * Packets one day's reconciliation checks at most: their auth_nos and bill lines are carried
+ * across continue-as-new (about 100 bytes a packet, well inside Temporal's 2 MB payload).
  */
 export const MAX_PACKETS_PER_DAY = 10_000;
 
@@ -57,14 +57,13 @@ export interface PacketFindings extends ReconciliationFindings {
   authNo: string;
   /** Why the packet, or part of it, was not checked. */
   skipped?: string;
-  /** The packet's pays and refunds with Alipay's answers, to match against the bill. */
-  billable: KnownOperation[];
+  /** The bill lines (账务流水号) under the packet's numbers, matched with it. */
+  billLinesHandled: string[];
   /** Payouts and refunds still on their way: checked on a later day. */
   pending: number;
 }
 
-export type BillMatch =
-  ({ ready: true; billLines: number } & ReconciliationFindings) | { ready: false; detail: string };
+export type BillReadiness = { ready: true; lines: number } | { ready: false; detail: string };
 
 export interface PacketListPage {
   authNos: string[];
@@ -72,8 +71,7 @@ export interface PacketListPage {
 }
 
 export type BillOutcome =
-  | { status: 'MATCHED'; lines: number }
-  | { status: 'NOT_READY' | 'UNREADABLE' | 'NOT_MATCHED'; detail: string };
+  { status: 'MATCHED'; lines: number } | { status: 'NOT_READY' | 'UNREADABLE'; detail: string };
 
 export interface DayReconciliation {
   day: string;
@@ -91,11 +89,14 @@ export interface DayReconciliation {
 
 export interface ReconcileProgress {
   day: string;
+  /** Whether the bill is matched (found ready and readable before the packets were checked). */
+  bill: { status: 'READY' } | Extract<BillOutcome, { status: 'NOT_READY' | 'UNREADABLE' }>;
   /** Running packets are listed first, then those closed since the day began. */
   pass: 'running' | 'closed';
   nextPageToken: string | null;
   /** Packets already checked (a packet closing mid-listing shows up in both passes). */
   seen: string[];
+  /** Bill lines (账务流水号) the checked packets matched: the rest are unknown to us. */
+  billLinesHandled: string[];
   report: Omit<DayReconciliation, 'bill'>;
-  billable: KnownOperation[];
 }

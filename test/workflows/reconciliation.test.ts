@@ -315,7 +315,7 @@ describe('the reconciliation Schedule', () => {
         reconcileCron: '30 9 * * *',
       });
       expect(described.spec.timezone).toBe('Asia/Shanghai');
-      expect(described.policies.overlap).toBe('SKIP');
+      expect(described.policies.overlap).toBe('BUFFER_ALL');
       expect(await ensureReconciliationSchedule(env.temporal, { ...options, cron: '30 9 * * *' })).toBe(
         'unchanged',
       );
@@ -380,7 +380,7 @@ describe('the worker process', () => {
         90_000,
       );
       expect(output).toMatch(
-        /reconciliation Schedule red-packet-reconciliation (created|updated) \(15 10 \* \* \*, Asia\/Shanghai\)/,
+        /reconciliation Schedule red-packet-reconciliation (created|updated): 15 10 \* \* \* Asia\/Shanghai/,
       );
       const schedule = await env.temporal.schedule.getHandle(RECONCILIATION_SCHEDULE_ID).describe();
       expect(schedule.action.type === 'startWorkflow' && schedule.action.taskQueue).toBe(taskQueue);

@@ -16,6 +16,8 @@ export interface DevServerOptions {
   logFile: string;
   /** The UI decodes payloads through this codec endpoint (when payload encryption is on). */
   uiCodecEndpoint?: string;
+  /** The server's own Prometheus metrics on 127.0.0.1:<port>/metrics (off when unset). */
+  metricsPort?: number;
   /** Called about once a second while the server boots, with the seconds waited so far. */
   onWaiting?: (seconds: number) => void;
   bootTimeoutMs?: number;
@@ -36,6 +38,7 @@ function devServerArgs(options: DevServerOptions): string[] {
   args.push('--ui-port', String(options.uiPort), '--db-filename', options.dbFile, '--log-level', 'warn');
   args.push('--namespace', options.namespace, '--ui-disable-news-fetch');
   if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
   return args;
 }

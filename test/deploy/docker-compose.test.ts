@@ -51,10 +51,12 @@ const workerReads = namesReadBy(['worker', 'config', 'codec']);
 const serverReads = namesReadBy(['client/main.ts', 'config', 'codec']);
 
 describe('docker-compose.yml', () => {
-  it('has PostgreSQL, the schema set-up, Temporal, the namespace set-up, the UI, workers and the HTTP server', () => {
+  it('has PostgreSQL, the schema set-up, Temporal, the namespace set-up, the UI, workers, the HTTP server, Prometheus and Grafana', () => {
     expect(Object.keys(services).sort()).toEqual([
+      'grafana',
       'http',
       'postgresql',
+      'prometheus',
       'temporal',
       'temporal-schema',
       'temporal-setup',
@@ -154,7 +156,14 @@ describe('docker-compose.yml', () => {
       name: 'http',
       port: `127.0.0.1:3000:${services.http!.environment!.HTTP_PORT}`,
     });
-    expect(published.map(({ name }) => name).sort()).toEqual(['http', 'http', 'temporal', 'temporal-ui']);
+    expect(published.map(({ name }) => name).sort()).toEqual([
+      'grafana',
+      'http',
+      'http',
+      'prometheus',
+      'temporal',
+      'temporal-ui',
+    ]);
   });
 
   it('reads API keys from a mounted directory, so a minted or revoked key reaches the running server', () => {
@@ -162,5 +171,53 @@ describe('docker-compose.yml', () => {
     const mount = services.http!.volumes!.find((volume) => keysFile.startsWith(`${volume.split(':')[1]}/`));
     expect(mount).toMatch(/^\.\/secrets\/[^:]+:[^:]+:ro$/);
     expect(services.worker!.environment!.API_KEYS_FILE).toBeUndefined(); // the worker takes no API calls
+  });
+
+  it('has Prometheus scrape the HTTP servers (with a key), every worker and Temporal, and Grafana show the dashboard from the repo', () => {
+    const prometheus = parse(readFileSync(join(ROOT, 'observability', 'prometheus.yml'), 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: Array<{
+        job_name: string;
+        authorization?: { credentials_file: string };
+        static_configs?: Array<{ targets: string[] }>;
+        dns_sd_configs?: Array<{ names: string[]; port: number }>;
+      }>;
+    };
+    const job = (name: string) => prometheus.scrape_configs.find((config) => config.job_name === name)!;
+    expect(job('red-packets-http').static_configs![0]!.targets).toEqual([
+      `http:${services.http!.environment!.HTTP_PORT}`,
+    ]);
+    const token = job('red-packets-http').authorization!.credentials_file;
+    expect(services.prometheus!.volumes).toContainEqual(
+      `./secrets/prometheus:${token.slice(0, token.lastIndexOf('/'))}:ro`,
+    );
+    const workerPort = String(services.worker!.environment!.WORKER_METRICS_ADDRESS).split(':')[1];
+    expect(job('red-packets-worker').dns_sd_configs![0]).toMatchObject({
+      names: ['worker'],
+      port: Number(workerPort),
+    });
+    expect(job('temporal').static_configs![0]!.targets).toEqual([
+      `temporal:${String(services.temporal!.environment!.PROMETHEUS_ENDPOINT).split(':')[1]}`,
+    ]);
+    for (const file of prometheus.rule_files)
+      expect(services.prometheus!.volumes).toContainEqual(
+        `./observability/${file.split('/').pop()}:${file}:ro`,
+      );
+
+    const provider = parse(
+      readFileSync(
+        join(ROOT, 'observability', 'grafana', 'provisioning', 'dashboards', 'red-packets.yml'),
+        'utf8',
+      ),
+    ) as { providers: Array<{ options: { path: string } }> };
+    expect(services.grafana!.volumes).toContainEqual(
+      `./observability/grafana/dashboards:${provider.providers[0]!.options.path}:ro`,
+    );
+    expect(services.grafana!.volumes).toContainEqual(
+      './observability/grafana/provisioning:/etc/grafana/provisioning:ro',
+    );
+    expect(String(services.grafana!.environment!.GF_SECURITY_ADMIN_PASSWORD)).toMatch(
+      /^\$\{GRAFANA_ADMIN_PASSWORD:\?/,
+    );
   });
 });

@@ -27,6 +27,8 @@ export interface HttpEnvOptions {
   /** The API listener's host (default 127.0.0.1); 0.0.0.0 makes it a non-loopback listener. */
   apiHost?: string;
   limits?: { api?: Partial<ListenerLimits>; webhook?: Partial<ListenerLimits> };
+  /** false: no worker in this process (the test runs worker/main.ts on `taskQueue` itself). */
+  inProcessWorker?: boolean;
 }
 
 export interface RequestOptions {
@@ -115,15 +117,18 @@ export async function startHttpEnv(
   });
   const url = listeners.api!.url;
   const webhookUrl = listeners.webhook!.url;
-  const worker: Worker = await createWorker({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    gateway,
-    notifyUrl: `${webhookUrl}/alipay/notify`,
-    payloadCodec,
-  });
-  const running = worker.run();
+  const worker: Worker | undefined =
+    options.inProcessWorker === false
+      ? undefined
+      : await createWorker({
+          connection,
+          namespace: 'default',
+          taskQueue,
+          gateway,
+          notifyUrl: `${webhookUrl}/alipay/notify`,
+          payloadCodec,
+        });
+  const running = worker?.run();
 
   const fund: HttpEnv['fund'] = (totalFen) =>
     payRedPacket(gateway, { totalFen, notifyUrl: `${webhookUrl}/alipay/notify`, prefix: 'H' });
@@ -173,7 +178,7 @@ export async function startHttpEnv(
       return { ...funded, status: created.status };
     },
     async close() {
-      worker.shutdown();
+      worker?.shutdown();
       await running;
       keys.store.close();
       await listeners.close();

@@ -69,9 +69,10 @@ function yuan(fen: number): string {
 function nextStep(parts: StateParts): string | undefined {
   const { refund } = parts;
   if (parts.status !== 'REFUND_BLOCKED' || !refund) return undefined;
+  // In backticks: the UI renders the details as markdown, which would turn `--` into a dash.
   const retry =
-    'then send the retryRefund signal (UI: Send a Signal; CLI: temporal workflow signal ' +
-    `--workflow-id red-packet-${parts.input.authNo} --name retryRefund)`;
+    'then send the retryRefund signal (UI: Send a Signal; CLI: `temporal workflow signal ' +
+    `--workflow-id red-packet-${parts.input.authNo} --name retryRefund\`)`;
   if (refund.reason !== 'UNRECONCILED')
     return `fix the cause in the Refund line (Alipay's answer), ${retry}. Alipay's refund notification for this packet also releases it.`;
   const theirs =

@@ -1,5 +1,6 @@
 // The only I/O of alipay/: sends a signed request over a keep-alive undici pool and returns the
 // verified response node.
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Pool } from 'undici';
 import { AlipayError } from './errors';
 import {
@@ -20,6 +21,8 @@ export interface GatewayOptions extends AlipayCredentials {
   now?: () => Date;
   /** Told of every call once it is answered or has failed (metrics); must not throw. */
   onCall?: (call: AlipayCallRecord) => void;
+  /** Each call a client span (tracing on): the last span of a claim's trace. */
+  traced?: boolean;
 }
 
 /** One call as metrics see it: labels from fixed sets only (no amount, id or payee). */
@@ -71,6 +74,7 @@ export class AlipayGateway implements AlipayTransport {
   private readonly pool: Pool;
   private readonly now: () => Date;
   private readonly onCall: GatewayOptions['onCall'];
+  private readonly traced: boolean;
 
   constructor(options: GatewayOptions) {
     this.credentials = {
@@ -84,6 +88,7 @@ export class AlipayGateway implements AlipayTransport {
     this.url = new URL(options.gateway);
     this.now = options.now ?? (() => new Date());
     this.onCall = options.onCall;
+    this.traced = options.traced ?? false;
     this.pool = new Pool(this.url.origin, {
       connections: options.connections ?? 32,
       connect: { timeout: options.connectTimeoutMs ?? 5_000 },
@@ -105,6 +110,34 @@ export class AlipayGateway implements AlipayTransport {
     method: string,
     bizContent: Readonly<Record<string, unknown>>,
     extras: RequestExtras = {},
+  ): Promise<ResponseNode> {
+    if (this.traced)
+      return trace
+        .getTracer('alipay')
+        .startActiveSpan(
+          `alipay ${method}`,
+          { kind: SpanKind.CLIENT, attributes: { 'alipay.method': method } },
+          (span) =>
+            this.observed(method, bizContent, extras).then(
+              (node) => {
+                span.end();
+                return node;
+              },
+              (error: unknown) => {
+                span.setAttribute('alipay.code', failureLabels(error).code);
+                span.setStatus({ code: SpanStatusCode.ERROR });
+                span.end();
+                throw error;
+              },
+            ),
+        );
+    return this.observed(method, bizContent, extras);
+  }
+
+  private async observed(
+    method: string,
+    bizContent: Readonly<Record<string, unknown>>,
+    extras: RequestExtras,
   ): Promise<ResponseNode> {
     if (!this.onCall) return this.send(method, bizContent, extras);
     const started = process.hrtime.bigint();

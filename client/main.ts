@@ -9,6 +9,7 @@ import { ApiKeyStore } from './http/api-key-store';
 import { startListeners } from './http/listeners';
 import { createOrderClient } from './order-client';
 import { createRedPacketClient } from './red-packet-client';
+import { startTracing } from '../tracing/setup';
 import { connectClient } from './temporal-connection';
 
 async function main(): Promise<void> {
@@ -29,11 +30,18 @@ async function main(): Promise<void> {
       onReloadError: (problem) => console.error(`server: ${problem}`),
     });
   }
-  const temporal = await connectClient(temporalConfig.address, temporalConfig.namespace, codec);
+  const tracing = startTracing('red-packets-http');
+  const temporal = await connectClient(
+    temporalConfig.address,
+    temporalConfig.namespace,
+    codec,
+    undefined,
+    tracing !== undefined,
+  );
   const listeners = await startListeners({
     config: http,
     temporal,
-    packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
+    packets: createRedPacketClient(temporal, temporalConfig.taskQueue, { traced: tracing !== undefined }),
     orders: createOrderClient(temporal, temporalConfig.taskQueue),
     alipay,
     keys,
@@ -43,6 +51,7 @@ async function main(): Promise<void> {
       allowedOrigin: process.env.CODEC_CORS_ORIGIN?.trim() || 'http://localhost:8233',
     },
     logger: true,
+    tracing: tracing !== undefined,
     packetCounts: { taskQueue: temporalConfig.taskQueue },
   });
   if (listeners.api) console.log(`server: service API on ${listeners.api.url}`);
@@ -52,6 +61,7 @@ async function main(): Promise<void> {
     void listeners
       .close()
       .then(() => temporal.connection.close())
+      .then(() => tracing?.shutdown())
       .then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

@@ -29,6 +29,7 @@ import {
   RED_PACKET_STATUS,
   retryRefundSignal,
   stateQuery,
+  TRACED_MEMO,
   WORKFLOW_TYPE,
   workflowIdFor,
   type ClaimOutcome,
@@ -150,7 +151,12 @@ const RESENDS = 3;
 
 export type RedPacketClient = ReturnType<typeof createRedPacketClient>;
 
-export function createRedPacketClient(temporal: Client, taskQueue: string) {
+/** `traced`: packets it starts trace their workflow code for life (workflows/tracing-interceptors.ts). */
+export function createRedPacketClient(
+  temporal: Client,
+  taskQueue: string,
+  options: { traced?: boolean } = {},
+) {
   const handleFor = (authNo: string): WorkflowHandle<typeof RedPacketLifecycle> =>
     temporal.workflow.getHandle<typeof RedPacketLifecycle>(workflowIdFor(authNo));
   const reads = createPacketReads(temporal);
@@ -241,6 +247,7 @@ export function createRedPacketClient(temporal: Client, taskQueue: string) {
           new RedPacketConflictError(
             `red packet ${input.authNo} was already created with a different request`,
           ),
+        options.traced ? { [TRACED_MEMO]: true } : {},
       );
       return { workflowId, created, status: await fundingStatus(input.authNo, fundingWaitMs) };
     },

@@ -19,13 +19,15 @@ export async function startOnce(
   options: Omit<WorkflowStartOptions, 'workflowIdReusePolicy' | 'memo'>,
   fingerprint: string | readonly string[],
   conflict: () => Error,
+  /** More memo fields, set at this start only (e.g. `traced`). */
+  memo: Record<string, unknown> = {},
 ): Promise<boolean> {
   const forms = typeof fingerprint === 'string' ? [fingerprint] : fingerprint;
   try {
     await temporal.workflow.start(workflowType, {
       ...options,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      memo: { request: forms[0] },
+      memo: { ...memo, request: forms[0] },
     } as WorkflowStartOptions);
     return true;
   } catch (error) {

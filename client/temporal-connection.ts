@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { connectTemporal } from '../config/temporal-connection';
 import type { TemporalSecurity } from '../config/temporal-security';
@@ -9,10 +10,13 @@ export async function connectClient(
   namespace: string,
   codec?: PayloadCodec,
   security?: TemporalSecurity,
+  traced = false,
 ): Promise<Client> {
   return new Client({
     connection: await connectTemporal(address, security),
     namespace,
     dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
+    // Starts, signals and updates carry the caller's trace into the workflow (tracing on).
+    interceptors: traced ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
   });
 }

@@ -16,6 +16,7 @@ import { createRedPacketClient } from '../client/red-packet-client';
 import { connectClient } from '../client/temporal-connection';
 import { startSandbox } from '../sandbox/server';
 import { connectTemporal } from '../config/temporal-connection';
+import { startTracing } from '../tracing/setup';
 import { createWorkers } from '../worker/create-worker';
 import { keepReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
 import { ensureDevelopmentKey } from './development-key';
@@ -111,11 +112,19 @@ async function main(): Promise<void> {
     }
     const notifyUrl = alipay.notifyUrl ?? ownNotifyUrl;
 
-    const temporal = await connectClient(address, temporalConfig.namespace, payloadCodec);
+    const tracing = startTracing('red-packets');
+    if (tracing) stack.push(() => tracing.shutdown());
+    const temporal = await connectClient(
+      address,
+      temporalConfig.namespace,
+      payloadCodec,
+      undefined,
+      tracing !== undefined,
+    );
     stack.push(() => temporal.connection.close());
 
     say('Bundling workflows and starting the worker ...');
-    const gateway = new AlipayGateway(alipay);
+    const gateway = new AlipayGateway({ ...alipay, traced: tracing !== undefined });
     stack.push(() => gateway.close());
     const workerConnection = await connectTemporal(address);
     stack.push(() => workerConnection.close());
@@ -125,6 +134,7 @@ async function main(): Promise<void> {
       gateway,
       notifyUrl,
       payloadCodec,
+      tracing,
     });
     const workersRun = workers.run();
     stack.push(async () => {
@@ -141,12 +151,13 @@ async function main(): Promise<void> {
     const listeners = await startListeners({
       config: httpConfig,
       temporal,
-      packets: createRedPacketClient(temporal, temporalConfig.taskQueue),
+      packets: createRedPacketClient(temporal, temporalConfig.taskQueue, { traced: tracing !== undefined }),
       orders: createOrderClient(temporal, temporalConfig.taskQueue),
       alipay: { appId: alipay.appId, alipayPublicKey: alipay.alipayPublicKey },
       keys,
       settings: { notifyUrl, refundNotifyWaitMs: httpConfig.refundNotifyWaitMs },
       packetCounts: { taskQueue: temporalConfig.taskQueue },
+      tracing: tracing !== undefined,
       codec: payloadCodec && {
         codec: payloadCodec,
         allowedOrigin: devServer?.uiUrl ?? 'http://localhost:8233',

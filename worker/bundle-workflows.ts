@@ -2,10 +2,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { PREBUNDLED_WORKFLOWS, WORKFLOWS_PATH } from './workflow-source';
+import { PREBUNDLED_WORKFLOWS, WORKFLOW_INTERCEPTORS, WORKFLOWS_PATH } from './workflow-source';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS],
+  });
   mkdirSync(dirname(PREBUNDLED_WORKFLOWS), { recursive: true });
   writeFileSync(PREBUNDLED_WORKFLOWS, code);
   console.log(`workflow bundle written to ${PREBUNDLED_WORKFLOWS} (${(code.length / 1024).toFixed(0)} KiB)`);

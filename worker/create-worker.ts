@@ -4,7 +4,12 @@ import { createActivities } from '../activities';
 import { createReconciliationActivities } from '../activities/reconciliation';
 import type { AlipayTransport } from '../alipay/gateway';
 import { reconciliationTaskQueue } from '../workflows/reconciliation-messages';
-import { workflowSource } from './workflow-source';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
+import type { Tracing } from '../tracing/setup';
+import { WORKFLOW_INTERCEPTORS, workflowSource } from './workflow-source';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -15,6 +20,29 @@ export interface WorkerDeps {
   notifyUrl?: string;
   /** Payload encryption; must match the clients'. */
   payloadCodec?: PayloadCodec;
+  /** Traces of workflows and activities (tracing/setup.ts); none when tracing is off. */
+  tracing?: Tracing;
+}
+
+/**
+ * Tracing: workflows started traced (workflows/tracing-interceptors.ts) send their spans through
+ * a sink, exported when this worker traces and dropped when it does not; activities are traced
+ * when this worker traces.
+ */
+function tracedOptions(tracing: Tracing | undefined): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  return {
+    interceptors: {
+      workflowModules: [WORKFLOW_INTERCEPTORS],
+      activity: tracing
+        ? [(context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(context) })]
+        : [],
+    },
+    sinks: {
+      exporter: tracing
+        ? makeWorkflowExporter(tracing.exporter, tracing.resource)
+        : { export: { fn: () => undefined } },
+    },
+  };
 }
 
 export function createWorker(deps: WorkerDeps): Promise<Worker> {
@@ -28,6 +56,7 @@ export function workerOptions(deps: WorkerDeps): WorkerOptions {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource(),
+    ...tracedOptions(deps.tracing),
     activities: createActivities(deps.gateway, { notifyUrl: deps.notifyUrl }),
     dataConverter: deps.payloadCodec ? { payloadCodecs: [deps.payloadCodec] } : undefined,
     // Keep Alipay calls under its 100 per second per merchant, across every worker of the queue.
@@ -50,6 +79,7 @@ export function createReconciliationWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: reconciliationTaskQueue(deps.taskQueue),
     activities: createReconciliationActivities(deps.gateway),
+    interceptors: { activity: tracedOptions(deps.tracing).interceptors?.activity ?? [] },
     dataConverter: deps.payloadCodec ? { payloadCodecs: [deps.payloadCodec] } : undefined,
     maxConcurrentActivityTaskExecutions: 4,
     // Packets checked a second across every worker: with each activity pacing its own queries,

@@ -9,6 +9,7 @@ import { readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { keepReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
 import { alipayCallRecorder } from './alipay-call-metrics';
+import { startTracing } from '../tracing/setup';
 import { createWorkers } from './create-worker';
 import { connectTemporal } from '../config/temporal-connection';
 
@@ -26,10 +27,12 @@ async function main(): Promise<void> {
     telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } },
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
+  const tracing = startTracing('red-packets-worker');
   const connection = await connectTemporal(temporal.address);
   const gateway = new AlipayGateway({
     ...alipay,
     onCall: alipayCallRecorder(Runtime.instance().metricMeter),
+    traced: tracing !== undefined,
   });
   const payloadCodec = payloadCodecFromEnv();
   const workers = await createWorkers({
@@ -38,6 +41,7 @@ async function main(): Promise<void> {
     gateway,
     notifyUrl: alipay.notifyUrl,
     payloadCodec,
+    tracing,
   });
   const client = new Client({
     connection,
@@ -50,11 +54,13 @@ async function main(): Promise<void> {
   console.log(
     `worker: task queue ${temporal.taskQueue} on ${temporal.address}/${temporal.namespace}, ` +
       `Alipay ${alipay.gateway}${alipay.certificates ? ' (certificate mode)' : ''}, metrics http://${metricsAddress}/metrics` +
-      (payloadCodec ? ', payloads encrypted' : ''),
+      (payloadCodec ? ', payloads encrypted' : '') +
+      (tracing ? `, traces to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : ''),
   );
   await workers.run(); // returns after SIGTERM/SIGINT once running activities have finished
   await gateway.close();
   await connection.close();
+  await tracing?.shutdown();
 }
 
 main().catch((error: unknown) => {

@@ -8,6 +8,8 @@ const ROOT = resolve(__dirname, '..');
 /** Where `npm run build` writes the bundle. */
 export const PREBUNDLED_WORKFLOWS = join(ROOT, 'dist', 'workflow-bundle.js');
 export const WORKFLOWS_PATH = join(ROOT, 'workflows', 'index.ts');
+/** Workflow interceptors: tracing, for the workflows started traced (in every bundle). */
+export const WORKFLOW_INTERCEPTORS = join(ROOT, 'workflows', 'tracing-interceptors.ts');
 
 /**
  * WORKFLOW_BUNDLE_PATH set (production images): load that prebundled code, no webpack at start.

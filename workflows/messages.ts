@@ -11,6 +11,9 @@ export const AUTH_NO = defineSearchAttributeKey('AuthNo', 'KEYWORD');
 export const RED_PACKET_STATUS = defineSearchAttributeKey('RedPacketStatus', 'KEYWORD');
 export const SEARCH_ATTRIBUTES = [AUTH_NO, RED_PACKET_STATUS] as const;
 
+/** Memo key of a lifecycle started traced: its workflow code traces for its whole life. */
+export const TRACED_MEMO = 'traced';
+
 export function workflowIdFor(authNo: string): string {
   return `red-packet-${authNo}`;
 }

@@ -24,6 +24,8 @@ interface CommonDeps {
   /** Shared by both listeners of a process: the API's /metrics shows the webhook's counters too. */
   metrics?: Metrics;
   logger?: LoggerOption;
+  /** A span per request (tracing on). */
+  tracing?: boolean;
   limits?: Partial<ListenerLimits>;
   trustProxy?: string;
 }

@@ -28,6 +28,8 @@ export interface ListenersDeps {
   codec?: { codec: PayloadCodec; allowedOrigin: string };
   metrics?: Metrics;
   logger?: LoggerOption;
+  /** A span per request, the trace id in its log lines (tracing/setup.ts on). */
+  tracing?: boolean;
   /** The API listener's redpacket_packets gauge counts the packets of this task queue. */
   packetCounts?: { taskQueue: string; intervalMs?: number };
 }
@@ -55,7 +57,13 @@ async function listen(app: FastifyInstance, listener: Listener): Promise<Running
 export async function startListeners(deps: ListenersDeps): Promise<RunningListeners> {
   const { config } = deps;
   const metrics = deps.metrics ?? createMetrics();
-  const common = { temporal: deps.temporal, metrics, logger: deps.logger, trustProxy: config.trustProxy };
+  const common = {
+    temporal: deps.temporal,
+    metrics,
+    logger: deps.logger,
+    trustProxy: config.trustProxy,
+    tracing: deps.tracing,
+  };
   const running: RunningListeners = {
     async close() {
       running.packetCounts?.close();
@@ -81,7 +89,8 @@ export async function startListeners(deps: ListenersDeps): Promise<RunningListen
         codec: deps.codec,
       });
       running.api = await listen(app, config.api);
-      if (deps.packetCounts) running.packetCounts = watchPacketCounts(deps.temporal, metrics, deps.packetCounts);
+      if (deps.packetCounts)
+        running.packetCounts = watchPacketCounts(deps.temporal, metrics, deps.packetCounts);
     }
   } catch (error) {
     await running.close();

@@ -1,6 +1,7 @@
 // What both listeners share: timeouts that cut slow clients, a rate limit, one access line per
 // request, request metrics, the error shape and /healthz. The process concerns (listening,
 // shutdown) belong to whoever starts it.
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, {
@@ -37,6 +38,42 @@ export interface ServerBaseOptions {
   rateLimitKey: (request: FastifyRequest) => string;
   /** How a 4xx/5xx is written: the API's JSON, or Alipay's plain `fail`. */
   errorBody: 'json' | 'alipay';
+  /** Each request a span (tracing/setup.ts on), its trace id in every log line of the request. */
+  tracing?: boolean;
+}
+
+/**
+ * Runs every route's handler inside a server span named by its route template, so the Temporal
+ * client's and Alipay's spans below it join the request's trace, and logs carry its trace id.
+ */
+function traceRoutes(app: FastifyInstance): void {
+  const tracer = trace.getTracer('red-packets-http');
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    const name = `${route.method.toString()} ${route.url}`;
+    route.handler = function traced(this: FastifyInstance, request, reply) {
+      return tracer.startActiveSpan(
+        name,
+        {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': request.method, 'http.route': route.url },
+        },
+        async (span) => {
+          request.log = request.log.child({ traceId: span.spanContext().traceId });
+          reply.log = request.log;
+          try {
+            return await handler.call(this, request, reply);
+          } catch (error) {
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            throw error;
+          } finally {
+            span.setAttribute('http.response.status_code', reply.statusCode);
+            span.end();
+          }
+        },
+      );
+    };
+  });
 }
 
 function fieldOf(error: FastifyError): string | undefined {
@@ -92,6 +129,8 @@ export async function createServerBase(options: ServerBaseOptions): Promise<Fast
     // Money and ids arrive exactly as typed: no coercion of 1 into "1", no silent dropping of fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
+
+  if (options.tracing) traceRoutes(app);
 
   // Fastify's own parser (it refuses __proto__ and constructor keys), then no key twice.
   const parseJson = app.getDefaultJsonParser('error', 'error');

@@ -3,11 +3,15 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
 /** Bundles a workflows module once per test process; every worker in the suite shares it. */
-export function sharedWorkflowBundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  let bundle = bundles.get(workflowsPath);
+export function sharedWorkflowBundle(
+  workflowsPath: string,
+  workflowInterceptorModules: string[] = [],
+): Promise<WorkflowBundleWithSourceMap> {
+  const key = [workflowsPath, ...workflowInterceptorModules].join('\n');
+  let bundle = bundles.get(key);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
-    bundles.set(workflowsPath, bundle);
+    bundle = bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietBundlerLogger });
+    bundles.set(key, bundle);
   }
   return bundle;
 }

@@ -9,6 +9,8 @@ import type { AlipayGateway } from '../../alipay/gateway';
 import { parseAmount } from '../../alipay/money';
 import type { Scope } from '../../client/api-keys';
 import { startListeners } from '../../client/http/listeners';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
+import type { Tracing } from '../../tracing/setup';
 import type { PacketCountWatch } from '../../client/http/packet-counts';
 import { createMetrics, type Metrics } from '../../client/http/metrics';
 import type { CreateBody } from '../../client/http/red-packet-requests';
@@ -29,6 +31,8 @@ export interface HttpEnvOptions {
   limits?: { api?: Partial<ListenerLimits>; webhook?: Partial<ListenerLimits> };
   /** false: no worker in this process (the test runs worker/main.ts on `taskQueue` itself). */
   inProcessWorker?: boolean;
+  /** Traced as in production with tracing on: client interceptor, route spans, worker, Alipay calls. */
+  tracing?: Tracing;
 }
 
 export interface RequestOptions {
@@ -85,9 +89,10 @@ export async function startHttpEnv(
   const temporal = new Client({
     connection,
     dataConverter: payloadCodec ? { payloadCodecs: [payloadCodec] } : undefined,
+    interceptors: options.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
   });
   const sandbox = await startTestSandbox(options.sandbox ?? {});
-  const gateway = merchantGateway(sandbox, { headersTimeoutMs: 1500 });
+  const gateway = merchantGateway(sandbox, { headersTimeoutMs: 1500, traced: options.tracing !== undefined });
   const taskQueue = `http-${randomUUID()}`;
   const metrics = createMetrics();
   const keys = createTestKeys();
@@ -106,7 +111,7 @@ export async function startHttpEnv(
       trustProxy: undefined,
     },
     temporal,
-    packets: createRedPacketClient(temporal, taskQueue),
+    packets: createRedPacketClient(temporal, taskQueue, { traced: options.tracing !== undefined }),
     orders,
     alipay: { appId: sandbox.keys.appId, alipayPublicKey: sandbox.keys.alipayPublicKey },
     keys: keys.store,
@@ -114,6 +119,7 @@ export async function startHttpEnv(
     codec: payloadCodec && { codec: payloadCodec, allowedOrigin: 'http://localhost:8233' },
     logger: { stream: { write: (line) => void logs.push(line) } },
     packetCounts: { taskQueue, intervalMs: 500 },
+    tracing: options.tracing !== undefined,
   });
   const url = listeners.api!.url;
   const webhookUrl = listeners.webhook!.url;
@@ -127,6 +133,7 @@ export async function startHttpEnv(
           gateway,
           notifyUrl: `${webhookUrl}/alipay/notify`,
           payloadCodec,
+          tracing: options.tracing,
         });
   const running = worker?.run();
 

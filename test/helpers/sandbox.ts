@@ -12,7 +12,7 @@ export function startTestSandbox(options: Partial<SandboxOptions> = {}): Promise
 /** Our own gateway client, configured as a merchant of that sandbox. */
 export function merchantGateway(
   sandbox: RunningSandbox,
-  overrides: { headersTimeoutMs?: number } = {},
+  overrides: { headersTimeoutMs?: number; traced?: boolean } = {},
 ): AlipayGateway {
   return new AlipayGateway({
     gateway: sandbox.gatewayUrl,
@@ -21,5 +21,6 @@ export function merchantGateway(
     alipayPublicKey: sandbox.keys.alipayPublicKey,
     headersTimeoutMs: overrides.headersTimeoutMs ?? 2_000,
     bodyTimeoutMs: overrides.headersTimeoutMs ?? 2_000,
+    traced: overrides.traced,
   });
 }

@@ -5,7 +5,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { Worker } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTORS } from '../../worker/workflow-source';
 import { BOUNDED_LEDGER_PATCH } from '../../workflows/red-packet-lifecycle';
 import { HISTORIES_DIR, readRecordedHistory } from '../helpers/history';
 import { WORKFLOWS_PATH } from '../helpers/lifecycle-env';
@@ -17,7 +21,7 @@ const files = readdirSync(HISTORIES_DIR).filter((name) => name.endsWith('.binpb'
  * Fixtures stand for workflows running somewhere: one removed is a running history no longer
  * checked. Raise this when adding fixtures; never lower it.
  */
-const FIXTURES_AT_LEAST = 49;
+const FIXTURES_AT_LEAST = 50;
 const TEST_ROOT = join(__dirname, '..');
 
 /** Every name a test records its history under (the first argument of recordHistory). */
@@ -70,6 +74,22 @@ describe('replay of recorded histories', () => {
     const history = readRecordedHistory(join(HISTORIES_DIR, file));
     await expect(
       Worker.runReplayHistory({ workflowBundle: await sharedWorkflowBundle(WORKFLOWS_PATH) }, history, file),
+    ).resolves.toBeUndefined();
+  });
+
+  // Production workers bundle the tracing interceptors (they act in workflows started traced):
+  // every history, traced or not, must replay with that bundle too.
+  it.each(files)('%s replays with the production bundle (tracing interceptors included)', async (file) => {
+    const history = readRecordedHistory(join(HISTORIES_DIR, file));
+    await expect(
+      Worker.runReplayHistory(
+        {
+          workflowBundle: await sharedWorkflowBundle(WORKFLOWS_PATH, [WORKFLOW_INTERCEPTORS]),
+          sinks: { exporter: makeWorkflowExporter(new InMemorySpanExporter(), new Resource({})) },
+        },
+        history,
+        file,
+      ),
     ).resolves.toBeUndefined();
   });
 });

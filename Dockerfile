@@ -16,6 +16,7 @@ COPY worker ./worker
 COPY client ./client
 COPY config ./config
 COPY codec ./codec
+COPY tracing ./tracing
 COPY bin ./bin
 RUN npm run build
 

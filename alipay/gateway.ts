@@ -142,14 +142,16 @@ export class AlipayGateway implements AlipayTransport {
     if (!this.onCall) return this.send(method, bizContent, extras);
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    let node: ResponseNode;
     try {
-      const node = await this.send(method, bizContent, extras);
-      this.onCall({ method, code: '10000', subCode: '', seconds: seconds() });
-      return node;
+      node = await this.send(method, bizContent, extras);
     } catch (error) {
       this.onCall({ method, ...failureLabels(error), seconds: seconds() });
       throw error;
     }
+    // Outside the try: a recorder that threw must not turn a call Alipay applied into a failure.
+    this.onCall({ method, code: '10000', subCode: '', seconds: seconds() });
+    return node;
   }
 
   private async send(

@@ -5,6 +5,7 @@
 // (several processes, one packet) and a PACKET_BUSY (payouts behind) are retried with backoff.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context, type Context } from '@opentelemetry/api';
 import { hasGrpcStatus } from './grpc-status';
 import { MAX_CLAIM_BATCH, PACKET_BUSY, type ClaimOutcome, type ClaimRequest } from '../workflows/messages';
 
@@ -45,6 +46,8 @@ function isPacketBusy(error: unknown): boolean {
 
 interface Waiting {
   request: ClaimRequest;
+  /** The caller's trace context: a batch is sent in its first claim's (not whoever pumped it). */
+  context: Context;
   resolve(outcome: ClaimOutcome): void;
   reject(error: unknown): void;
 }
@@ -70,7 +73,7 @@ export class ClaimGate {
     return new Promise((resolve, reject) => {
       const packet = this.packets.get(authNo) ?? { inFlight: 0, queue: [] };
       this.packets.set(authNo, packet);
-      packet.queue.push({ request, resolve, reject });
+      packet.queue.push({ request, context: context.active(), resolve, reject });
       this.waiting += 1;
       this.pump(authNo);
     });
@@ -82,12 +85,15 @@ export class ClaimGate {
     while (packet.inFlight < IN_FLIGHT_PER_PACKET && packet.queue.length > 0) {
       const batch = packet.queue.splice(0, MAX_CLAIM_BATCH);
       packet.inFlight += 1;
-      void withRetries(() =>
-        this.submitBatch(
-          authNo,
-          batch.map((waiting) => waiting.request),
-        ),
-      )
+      void context
+        .with(batch[0]!.context, () =>
+          withRetries(() =>
+            this.submitBatch(
+              authNo,
+              batch.map((waiting) => waiting.request),
+            ),
+          ),
+        )
         .then(
           (outcomes) => batch.forEach((waiting, index) => waiting.resolve(outcomes[index]!)),
           (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),

@@ -10,12 +10,15 @@ import {
   BatchSpanProcessor,
   SimpleSpanProcessor,
   type SpanExporter,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { Env } from '../config/env';
 
 export interface Tracing {
   /** Where the spans go; the worker hands it to the workflows' span sink too. */
   exporter: SpanExporter;
+  /** The workflows' spans (sent out of the workflow sandbox through a sink) go through this. */
+  workflowSpans: SpanProcessor;
   resource: Resource;
   /** Flushes what is buffered and stops. */
   shutdown(): Promise<void>;
@@ -34,14 +37,22 @@ export function startTracing(
     options.exporter ?? (tracingEnabled(options.env ?? process.env) ? new OTLPTraceExporter() : undefined);
   if (!exporter) return undefined;
   const resource = new Resource({ 'service.name': serviceName });
-  const provider = new BasicTracerProvider({
-    resource,
-    // A test's exporter sees each span as it ends; production batches them off the hot path.
-    spanProcessors: [options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
-  });
+  // A test's exporter sees each span as it ends; production batches them off the hot path.
+  const processor = () =>
+    options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
+  const workflowSpans = processor();
+  const provider = new BasicTracerProvider({ resource, spanProcessors: [processor()] });
   provider.register({
     contextManager: new AsyncLocalStorageContextManager(),
     propagator: new W3CTraceContextPropagator(),
   });
-  return { exporter, resource, shutdown: () => provider.shutdown() };
+  return {
+    exporter,
+    workflowSpans,
+    resource,
+    shutdown: async () => {
+      await workflowSpans.shutdown();
+      await provider.shutdown();
+    },
+  };
 }

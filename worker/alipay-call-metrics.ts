@@ -3,9 +3,13 @@
 import type { MetricMeter } from '@temporalio/common';
 import type { AlipayCallRecord } from '../alipay/gateway';
 
+export const ALIPAY_CALL_SECONDS = 'redpacket_alipay_call_seconds';
+/** Seconds, for the runtime's histogram bucket overrides (its defaults are milliseconds). */
+export const ALIPAY_CALL_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 export function alipayCallRecorder(meter: MetricMeter): (call: AlipayCallRecord) => void {
   const seconds = meter.createHistogram(
-    'redpacket_alipay_call_seconds',
+    ALIPAY_CALL_SECONDS,
     'float',
     's',
     'Alipay gateway calls by method, code (10000 = success) and sub_code',

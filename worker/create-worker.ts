@@ -8,6 +8,9 @@ import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/worker';
+import type { OpenTelemetryWorkflowExporter } from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import type { InjectedSink } from '@temporalio/worker';
+import type { WorkflowInfo } from '@temporalio/workflow';
 import type { Tracing } from '../tracing/setup';
 import { WORKFLOW_INTERCEPTORS, workflowSource } from './workflow-source';
 
@@ -25,6 +28,31 @@ export interface WorkerDeps {
 }
 
 /**
+ * The workflows' spans, with only these of their WorkflowInfo: the SDK's exporter copies all of it
+ * into every span, the decoded memo (a packet's create request) and search attributes included,
+ * which would carry what payload encryption hides out to the collector.
+ */
+function workflowSpanSink(tracing: Tracing): InjectedSink<OpenTelemetryWorkflowExporter> {
+  const sink = makeWorkflowExporter(tracing.workflowSpans, tracing.resource);
+  return {
+    export: {
+      fn: (info, spans) =>
+        sink.export.fn(
+          {
+            workflowId: info.workflowId,
+            runId: info.runId,
+            workflowType: info.workflowType,
+            taskQueue: info.taskQueue,
+            namespace: info.namespace,
+            attempt: info.attempt,
+          } as WorkflowInfo,
+          spans,
+        ),
+    },
+  };
+}
+
+/**
  * Tracing: workflows started traced (workflows/tracing-interceptors.ts) send their spans through
  * a sink, exported when this worker traces and dropped when it does not; activities are traced
  * when this worker traces.
@@ -37,11 +65,7 @@ function tracedOptions(tracing: Tracing | undefined): Pick<WorkerOptions, 'inter
         ? [(context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(context) })]
         : [],
     },
-    sinks: {
-      exporter: tracing
-        ? makeWorkflowExporter(tracing.exporter, tracing.resource)
-        : { export: { fn: () => undefined } },
-    },
+    sinks: { exporter: tracing ? workflowSpanSink(tracing) : { export: { fn: () => undefined } } },
   };
 }
 

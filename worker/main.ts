@@ -8,7 +8,7 @@ import { readAlipayConfig } from '../config/alipay';
 import { readTemporalConfig } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { keepReconciliationSchedule, readReconcileCron } from '../client/reconciliation-schedule';
-import { alipayCallRecorder } from './alipay-call-metrics';
+import { ALIPAY_CALL_BUCKETS, ALIPAY_CALL_SECONDS, alipayCallRecorder } from './alipay-call-metrics';
 import { startTracing } from '../tracing/setup';
 import { createWorkers } from './create-worker';
 import { connectTemporal } from '../config/temporal-connection';
@@ -24,7 +24,15 @@ async function main(): Promise<void> {
 
   Runtime.install({
     logger: new DefaultLogger('INFO'),
-    telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } },
+    telemetryOptions: {
+      metrics: {
+        prometheus: {
+          bindAddress: metricsAddress,
+          // The SDK's default buckets are milliseconds; Alipay's call time is recorded in seconds.
+          histogramBucketOverrides: { [ALIPAY_CALL_SECONDS]: ALIPAY_CALL_BUCKETS },
+        },
+      },
+    },
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
   const tracing = startTracing('red-packets-worker');

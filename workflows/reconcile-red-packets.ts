@@ -6,7 +6,6 @@ import {
   ApplicationFailure,
   ActivityFailure,
   continueAsNew,
-  metricMeter,
   proxyActivities,
   setCurrentDetails,
   sleep,
@@ -88,31 +87,6 @@ function addPacket(progress: ReconcileProgress, packet: PacketFindings): void {
 /** The current details in the Temporal UI. */
 function show(report: ReconcileProgress['report'], bill: string): void {
   setCurrentDetails(reportLines(report, bill).join('\n'));
-}
-
-/**
- * The worker's gauges: the latest run's differences by kind, whether it matched a bill, how many
- * packets it could not fully check, and when it finished (alert when that is over a day old).
- */
-function recordGauges(report: DayReconciliation): void {
-  const gauge = (name: string, help: string) => metricMeter.createGauge(name, 'int', '', help);
-  const differences = gauge(
-    'red_packet_reconciliation_differences',
-    'Differences found by the latest daily reconciliation, by kind',
-  );
-  for (const kind of DIFFERENCE_KINDS) differences.set(report.differencesByKind[kind], { kind });
-  gauge(
-    'red_packet_reconciliation_bill_matched',
-    'Whether the latest reconciliation matched a bill (1) or not (0)',
-  ).set(report.bill.status === 'MATCHED' ? 1 : 0);
-  gauge(
-    'red_packet_reconciliation_packets_not_checked',
-    'Packets the latest reconciliation could not fully check',
-  ).set(report.packetsSkipped);
-  gauge(
-    'red_packet_reconciliation_completed_timestamp_seconds',
-    'When the latest reconciliation finished (Unix seconds)',
-  ).set(Math.floor(Date.now() / 1000));
 }
 
 /** A packet whose check failed for good is reported as not checked; the day goes on. */
@@ -239,6 +213,5 @@ export async function ReconcileRedPackets(input: ReconcileInput): Promise<DayRec
   } else bill = progress.bill;
   const result: DayReconciliation = { ...report, bill };
   show(report, billSummary(bill));
-  recordGauges(result);
   return result;
 }

@@ -2,7 +2,12 @@
 // `traced`, set by a client with tracing on). The choice is fixed at the start and holds for the
 // workflow's life: a running workflow that gained or lost the interceptors could replay
 // differently (their spans add yield points), so a worker's tracing setting never decides it.
-import { interceptors as openTelemetryInterceptors } from '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors';
+// An untraced workflow never builds them: each call goes straight on.
+import {
+  OpenTelemetryInboundInterceptor,
+  OpenTelemetryInternalsInterceptor,
+  OpenTelemetryOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import { workflowInfo, type WorkflowInterceptors } from '@temporalio/workflow';
 import { TRACED_MEMO } from './messages';
 
@@ -10,23 +15,25 @@ import { TRACED_MEMO } from './messages';
 const traced = (): boolean => workflowInfo().memo?.[TRACED_MEMO] === true;
 
 type Next = (input: unknown) => unknown;
+type Method = (input: unknown, next: Next) => unknown;
 
-/** The interceptor's methods when the workflow is traced; straight to `next` otherwise. */
-function whenTraced<T extends object>(interceptor: T): T {
-  return new Proxy(interceptor, {
-    get(target, property, receiver) {
-      const method: unknown = Reflect.get(target, property, receiver);
-      if (typeof method !== 'function') return method;
-      return (input: unknown, next: Next) => (traced() ? method.call(target, input, next) : next(input));
-    },
-  });
+/** Each method of the interceptor class: the interceptor's (made on first use) when traced, else `next`. */
+function whenTraced<T extends object>(Interceptor: new () => T): T {
+  let made: T | undefined;
+  const wrapper: Record<string, Method> = {};
+  for (const name of Object.getOwnPropertyNames(Interceptor.prototype)) {
+    if (name === 'constructor') continue;
+    wrapper[name] = (input, next) => {
+      if (!traced()) return next(input);
+      made ??= new Interceptor();
+      return (made as unknown as Record<string, Method>)[name]!.call(made, input, next);
+    };
+  }
+  return wrapper as unknown as T;
 }
 
-export const interceptors = (): WorkflowInterceptors => {
-  const openTelemetry = openTelemetryInterceptors();
-  return {
-    inbound: (openTelemetry.inbound ?? []).map(whenTraced),
-    outbound: (openTelemetry.outbound ?? []).map(whenTraced),
-    internals: (openTelemetry.internals ?? []).map(whenTraced),
-  };
-};
+export const interceptors = (): WorkflowInterceptors => ({
+  inbound: [whenTraced(OpenTelemetryInboundInterceptor)],
+  outbound: [whenTraced(OpenTelemetryOutboundInterceptor)],
+  internals: [whenTraced(OpenTelemetryInternalsInterceptor)],
+});

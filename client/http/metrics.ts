@@ -40,13 +40,13 @@ export function createMetrics() {
     }),
     claims: new Counter({
       name: 'redpacket_claims_total',
-      help: 'Claims by result (accepted or the refusal reason)',
+      help: 'Claims by result: accepted, the refusal reason, or unavailable, not_found, error',
       labelNames: ['result'] as const,
       registers,
     }),
     claimSeconds: new Histogram({
       name: 'redpacket_claim_answer_seconds',
-      help: 'Time to answer a claim (accepted or refused), by result',
+      help: 'Time to answer a claim, by result (as redpacket_claims_total)',
       labelNames: ['result'] as const,
       buckets: LATENCY_BUCKETS,
       registers,
@@ -59,7 +59,29 @@ export function createMetrics() {
     }),
     packetCountFailures: new Counter({
       name: 'redpacket_packet_count_failures_total',
-      help: 'Refreshes of redpacket_packets that failed (the gauge keeps its last values)',
+      help: 'Refreshes of the gauges read from Temporal that failed (they keep their last values)',
+      registers,
+    }),
+    // The latest scheduled reconciliation that finished (read from its Schedule, on the interval).
+    reconciliationDifferences: new Gauge({
+      name: 'red_packet_reconciliation_differences',
+      help: 'Differences found by the latest scheduled daily reconciliation that finished, by kind',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    reconciliationBillMatched: new Gauge({
+      name: 'red_packet_reconciliation_bill_matched',
+      help: 'Whether that reconciliation matched a bill (1) or not (0)',
+      registers,
+    }),
+    reconciliationPacketsNotChecked: new Gauge({
+      name: 'red_packet_reconciliation_packets_not_checked',
+      help: 'Packets that reconciliation could not fully check',
+      registers,
+    }),
+    reconciliationCompleted: new Gauge({
+      name: 'red_packet_reconciliation_completed_timestamp_seconds',
+      help: 'When that reconciliation finished (Unix seconds)',
       registers,
     }),
   };

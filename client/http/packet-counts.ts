@@ -1,8 +1,10 @@
-// The redpacket_packets gauge: running packets by status, from visibility counts on an interval
-// (a scrape never waits on Temporal, and many scrapers cost one count per status per interval).
+// The gauges read from Temporal on an interval (a scrape never waits on Temporal, and many scrapers
+// cost one read per interval): running packets by status from visibility counts, and the latest
+// daily reconciliation (reconciliation-gauges.ts).
 import type { Client } from '@temporalio/client';
 import { RED_PACKET_STATUS, WORKFLOW_TYPE, type RedPacketStatus } from '../../workflows/messages';
 import type { Metrics } from './metrics';
+import { refreshReconciliationGauges } from './reconciliation-gauges';
 
 /** The statuses a running packet's search attribute can hold (REFUNDING is never written: it passes). */
 export const RUNNING_STATUSES: readonly RedPacketStatus[] = [
@@ -43,6 +45,7 @@ export function watchPacketCounts(
     } catch {
       metrics.packetCountFailures.inc();
     }
+    await refreshReconciliationGauges(temporal, metrics).catch(() => metrics.packetCountFailures.inc());
     const done = waiting;
     waiting = [];
     for (const resolve of done) resolve();

@@ -80,15 +80,20 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
       const claim = toClaimRequest(request.body);
       const started = process.hrtime.bigint();
       let outcome;
+      // Every claim is timed, the ones that got no answer too: they are the slowest.
+      let result = 'error';
       try {
         outcome = await orNotFound(authNo, () => packets.claim(authNo, claim));
+        result = outcome.accepted ? 'accepted' : outcome.reason;
       } catch (error) {
+        if (error instanceof ClaimGateFullError) result = 'unavailable';
+        else if (error instanceof HttpError && error.statusCode === 404) result = 'not_found';
         if (!(error instanceof ClaimGateFullError)) throw error;
         return reply.code(503).header('retry-after', '1').send({ error: error.message });
+      } finally {
+        metrics.claims.inc({ result });
+        metrics.claimSeconds.observe({ result }, secondsSince(started));
       }
-      const result = outcome.accepted ? 'accepted' : outcome.reason;
-      metrics.claims.inc({ result });
-      metrics.claimSeconds.observe({ result }, secondsSince(started));
       if (!outcome.accepted)
         return reply.code(409).send({ error: `claim refused: ${outcome.reason}`, reason: outcome.reason });
       return {

@@ -1,7 +1,7 @@
 // What both listeners share: timeouts that cut slow clients, a rate limit, one access line per
 // request, request metrics, the error shape and /healthz. The process concerns (listening,
 // shutdown) belong to whoever starts it.
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, {
@@ -44,36 +44,38 @@ export interface ServerBaseOptions {
 
 /**
  * Runs every route's handler inside a server span named by its route template, so the Temporal
- * client's and Alipay's spans below it join the request's trace, and logs carry its trace id.
+ * client's and Alipay's spans below it join the request's trace, and its log lines carry the trace
+ * id. The span ends with the response (its status is the one sent, errors included) or the abort.
  */
 function traceRoutes(app: FastifyInstance): void {
   const tracer = trace.getTracer('red-packets-http');
+  const spans = new WeakMap<FastifyRequest, Span>();
+  const end = (request: FastifyRequest, status?: number): void => {
+    const span = spans.get(request);
+    if (!span) return;
+    spans.delete(request);
+    if (status !== undefined) {
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end();
+  };
   app.addHook('onRoute', (route) => {
     const handler = route.handler;
     const name = `${route.method.toString()} ${route.url}`;
     route.handler = function traced(this: FastifyInstance, request, reply) {
-      return tracer.startActiveSpan(
-        name,
-        {
-          kind: SpanKind.SERVER,
-          attributes: { 'http.request.method': request.method, 'http.route': route.url },
-        },
-        async (span) => {
-          request.log = request.log.child({ traceId: span.spanContext().traceId });
-          reply.log = request.log;
-          try {
-            return await handler.call(this, request, reply);
-          } catch (error) {
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            throw error;
-          } finally {
-            span.setAttribute('http.response.status_code', reply.statusCode);
-            span.end();
-          }
-        },
-      );
+      const span = tracer.startSpan(name, {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': request.method, 'http.route': route.url },
+      });
+      spans.set(request, span);
+      request.log = request.log.child({ traceId: span.spanContext().traceId });
+      reply.log = request.log;
+      return context.with(trace.setSpan(context.active(), span), () => handler.call(this, request, reply));
     };
   });
+  app.addHook('onResponse', async (request, reply) => end(request, reply.statusCode));
+  app.addHook('onRequestAbort', async (request) => end(request));
 }
 
 function fieldOf(error: FastifyError): string | undefined {

@@ -145,7 +145,30 @@ describe('the dashboard and the alerts', () => {
     const temporal = new Client({ connection });
     const report = await reconcileDayNow(temporal, beijingDay(new Date()), env.taskQueue);
     expect(report.packetsChecked).toBe(1);
+    // The Schedule the worker made runs now: the HTTP server reads its latest finished run.
+    const startedAt = Date.now();
+    const schedule = temporal.schedule.getHandle('red-packet-reconciliation');
+    await schedule.trigger();
+    await eventually(
+      async () => (await schedule.describe()).info.recentActions,
+      (actions) => actions.length > 0,
+      30_000,
+    );
+    const [action] = (await schedule.describe()).info.recentActions;
+    await temporal.workflow.getHandle(action!.action.workflow.workflowId).result();
     await env.packetCounts.refreshed();
+    await env.packetCounts.refreshed();
+    const ours = await (
+      await fetch(`${env.url}/metrics`, { headers: { authorization: `Bearer ${env.token}` } })
+    ).text();
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(ours)?.[1]);
+    expect(value('red_packet_reconciliation_bill_matched')).toBe(1);
+    expect(value('red_packet_reconciliation_packets_not_checked')).toBe(0);
+    expect(value('red_packet_reconciliation_completed_timestamp_seconds')).toBeGreaterThanOrEqual(
+      Math.floor(startedAt / 1000),
+    );
+    expect(ours).toMatch(/^red_packet_reconciliation_differences\{kind="UNKNOWN_TO_US"\} 0$/m);
 
     const scraped = new Set([
       ...(await scrapedNames(`${env.url}/metrics`, env.token)),
@@ -162,9 +185,11 @@ describe('the dashboard and the alerts', () => {
       ),
     ];
     expect(queries.length).toBeGreaterThanOrEqual(20);
+    // Series Prometheus makes itself for every target, not scraped from one.
+    const prometheusOwn = new Set(['up']);
     const missing = queries.flatMap(({ where, expr }) =>
       metricNames(expr)
-        .filter((name) => !scraped.has(name))
+        .filter((name) => !scraped.has(name) && !prometheusOwn.has(name))
         .map((name) => `${where}: ${name}`),
     );
     expect(missing).toEqual([]);

@@ -40,6 +40,14 @@ export class ClaimUpdateLostError extends Error {
   override name = 'ClaimUpdateLostError';
 }
 
+/**
+ * Temporal gave up waiting for a worker (a query, or an update, on a busy worker): nothing of ours
+ * failed, and the claims are idempotent by claimId, so they are sent again.
+ */
+function isDeadlineExceeded(error: unknown): boolean {
+  return hasGrpcStatus(error, 4, /DEADLINE_EXCEEDED/);
+}
+
 function isPacketBusy(error: unknown): boolean {
   return error instanceof WorkflowUpdateFailedError && error.cause?.message === PACKET_BUSY;
 }
@@ -114,7 +122,8 @@ async function withRetries<T>(task: () => Promise<T>): Promise<T> {
       return await task();
     } catch (error) {
       const busy = isPacketBusy(error);
-      const lost = error instanceof ClaimUpdateLostError || isLostWithWorkflowTask(error);
+      const lost =
+        error instanceof ClaimUpdateLostError || isLostWithWorkflowTask(error) || isDeadlineExceeded(error);
       if (!busy && !isResourceExhausted(error) && !lost) throw error;
       if (attempt >= RETRIES)
         throw busy

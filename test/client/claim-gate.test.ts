@@ -78,11 +78,20 @@ describe('ClaimGate', () => {
     expect(await other).toMatchObject({ claimId: 'q', accepted: true });
   });
 
-  it('sends a batch again after RESOURCE_EXHAUSTED or a lost update, and answers it', async () => {
+  it('sends a batch again after RESOURCE_EXHAUSTED, a lost update or a query no worker answered in time, and answers it', async () => {
     const sent: string[][] = [];
     const failures = [
       Object.assign(new Error('too many in-flight updates'), { code: 8 }),
       new ClaimUpdateLostError('lost'),
+      // A busy worker: the claimAnswers query timed out at Temporal (claims are idempotent by claimId).
+      new Error('Failed to query Workflow', {
+        cause: Object.assign(
+          new Error('4 DEADLINE_EXCEEDED: query timed out before a worker could process it'),
+          {
+            code: 4,
+          },
+        ),
+      }),
     ];
     const gate = new ClaimGate(async (_authNo, requests) => {
       sent.push(requests.map((request) => request.claimId));
@@ -94,7 +103,7 @@ describe('ClaimGate', () => {
       accepted: true,
       claimId: 'again',
     });
-    expect(sent).toEqual([['again'], ['again'], ['again']]);
+    expect(sent).toEqual([['again'], ['again'], ['again'], ['again']]);
   });
 
   it('a batch that fails for good rejects only its own claims', async () => {

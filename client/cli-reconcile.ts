@@ -4,7 +4,7 @@
 import { isBillDate } from '../alipay/bill';
 import { payloadCodecFromEnv } from '../codec/key-files';
 import { readPort, readTemporalConfig } from '../config/env';
-import { RECONCILIATION_SCHEDULE_ID } from '../workflows/reconciliation-messages';
+import { RECONCILIATION_SCHEDULE_ID, type DayReconciliation } from '../workflows/reconciliation-messages';
 import { billSummary, reportLines } from '../workflows/reconciliation-report';
 import { backfillReconciliation, reconcileDayNow } from './reconciliation-schedule';
 import { connectClient } from './temporal-connection';
@@ -45,6 +45,12 @@ function over(date: string): string {
   return date;
 }
 
+/** 2: differences found; 3: none found, but the bill was not matched or packets not checked; 0: clean. */
+export function reconcileExitCode(report: DayReconciliation): number {
+  if (Object.values(report.differencesByKind).some((count) => count > 0)) return 2;
+  return report.bill.status !== 'MATCHED' || report.packetsSkipped > 0 ? 3 : 0;
+}
+
 /** Answers the process's exit code. */
 export async function runReconcileCommand(args: ReconcileArgs, io: Io): Promise<number> {
   const backfill = args.from !== undefined || args.to !== undefined;
@@ -80,9 +86,7 @@ export async function runReconcileCommand(args: ReconcileArgs, io: Io): Promise<
       ),
     );
     for (const line of reportLines(report, billSummary(report.bill))) io.stdout(line);
-    return report.differences.length > 0 || Object.values(report.differencesByKind).some((n) => n > 0)
-      ? 2
-      : 0;
+    return reconcileExitCode(report);
   } finally {
     await client.connection.close();
   }

@@ -33,6 +33,7 @@ import {
 import { WORKFLOW_TYPE, type ClaimView } from '../workflows/messages';
 import { authNoFromRequestNo, disburseRequestNumbers } from '../workflows/request-numbers';
 import { isNotFound } from './failures';
+import { payQuery, refundedFromPay } from './verify-funding';
 import { heartbeating } from './heartbeat';
 
 export interface ReconciliationConfig {
@@ -128,7 +129,6 @@ export function createReconciliationActivities(gateway: AlipayTransport, config:
 
   async function ask(query: OperationQuery, pace: () => Promise<void>): Promise<AlipayOperation | undefined> {
     await pace();
-    Context.current().heartbeat();
     try {
       return await queryOperation(gateway, query);
     } catch (error) {
@@ -151,7 +151,6 @@ export function createReconciliationActivities(gateway: AlipayTransport, config:
       state ??= page.state;
       claims.push(...page.state.claims);
       cursor = page.nextCursor ?? undefined;
-      Context.current().heartbeat();
     } while (cursor !== undefined);
     return { state: state!, claims };
   }
@@ -235,18 +234,18 @@ export function createReconciliationActivities(gateway: AlipayTransport, config:
           queried[operation.outRequestNo] = answer;
         };
 
-        if (keys.funding) {
-          const pay = await ask(
-            'payOperationId' in keys.funding
-              ? { authNo: input.authNo, operationId: keys.funding.payOperationId }
-              : { outOrderNo: keys.outOrderNo, outRequestNo: keys.funding.payOutRequestNo },
-            pace,
-          );
+        const payReference = keys.funding && {
+          authNo: input.authNo,
+          outOrderNo: keys.outOrderNo,
+          funding: keys.funding,
+        };
+        if (payReference) {
+          const pay = await ask(payQuery(payReference), pace);
           const number =
             pay?.outRequestNo ??
-            ('payOutRequestNo' in keys.funding
-              ? keys.funding.payOutRequestNo
-              : `operation ${keys.funding.payOperationId}`);
+            ('payOutRequestNo' in payReference.funding
+              ? payReference.funding.payOutRequestNo
+              : `operation ${payReference.funding.payOperationId}`);
           book(
             { type: 'PAY', outRequestNo: number, amountFen: state.totalFen, status: 'SUCCESS' },
             answerOf(pay),
@@ -289,15 +288,7 @@ export function createReconciliationActivities(gateway: AlipayTransport, config:
             // Settled by Alipay's refund total (its notification lost): the amount is checked
             // against that total; which bill line it is, Alipay never said.
             await pace();
-            const pay = keys.funding
-              ? await queryOperation(
-                  gateway,
-                  'payOperationId' in keys.funding
-                    ? { authNo: input.authNo, operationId: keys.funding.payOperationId }
-                    : { outOrderNo: keys.outOrderNo, outRequestNo: keys.funding.payOutRequestNo },
-                )
-              : undefined;
-            const refundedFen = pay?.totalPayRefundAmount ?? 0;
+            const refundedFen = payReference ? await refundedFromPay(gateway, payReference) : 0;
             book(
               {
                 type: 'REFUND',

@@ -23,7 +23,8 @@ export type FundingVerdict =
 /** The pay a packet rests on, to ask Alipay about it again. */
 export type PayReference = Pick<VerifyFundingInput, 'authNo' | 'outOrderNo' | 'funding'>;
 
-function queryFor(input: PayReference): OperationQuery {
+/** The query for the pay a packet rests on: by its operation id (Alipay's efficient form) or its request number. */
+export function payQuery(input: PayReference): OperationQuery {
   return 'payOperationId' in input.funding
     ? { authNo: input.authNo, operationId: input.funding.payOperationId }
     : { outOrderNo: input.outOrderNo, outRequestNo: input.funding.payOutRequestNo };
@@ -85,7 +86,7 @@ export async function verifyFunding(
 async function judgePay(gateway: AlipayTransport, input: VerifyFundingInput): Promise<FundingVerdict> {
   let pay: QueriedOperation;
   try {
-    pay = await queryOperation(gateway, queryFor(input));
+    pay = await queryOperation(gateway, payQuery(input));
   } catch (error) {
     if (isNotFound(error))
       return { verified: false, reason: 'FUNDING_NOT_FOUND', detail: 'Alipay has no such pay' };
@@ -106,6 +107,6 @@ async function judgePay(gateway: AlipayTransport, input: VerifyFundingInput): Pr
  * Alipay cannot be asked.
  */
 export async function refundedFromPay(gateway: AlipayTransport, input: PayReference): Promise<number> {
-  const pay = await queryOperation(gateway, queryFor(input));
+  const pay = await queryOperation(gateway, payQuery(input));
   return pay.totalPayRefundAmount ?? 0;
 }

@@ -6,6 +6,7 @@ import {
   ApplicationFailure,
   ActivityFailure,
   continueAsNew,
+  isCancellation,
   proxyActivities,
   setCurrentDetails,
   sleep,
@@ -182,9 +183,11 @@ export async function ReconcileRedPackets(input: ReconcileInput): Promise<DayRec
       const batch = fresh.slice(start, start + CONCURRENCY);
       const checked = await Promise.all(
         batch.map((authNo) =>
-          checkPacketWithAlipay({ authNo, day, run, matchBill }).catch((error: unknown) =>
-            notChecked(authNo, error),
-          ),
+          checkPacketWithAlipay({ authNo, day, run, matchBill }).catch((error: unknown) => {
+            // A cancelled reconciliation stops; any other failure leaves one packet unchecked.
+            if (isCancellation(error)) throw error;
+            return notChecked(authNo, error);
+          }),
         ),
       );
       for (const packet of checked) addPacket(progress, packet);

@@ -31,6 +31,7 @@ export function watchPacketCounts(
   const queue = options.taskQueue.replaceAll("'", '');
   let waiting: Array<() => void> = [];
   let closed = false;
+  let reconciliationShown: string | undefined;
   const refresh = async (): Promise<void> => {
     try {
       const counts = await Promise.all(
@@ -45,7 +46,12 @@ export function watchPacketCounts(
     } catch {
       metrics.packetCountFailures.inc();
     }
-    await refreshReconciliationGauges(temporal, metrics).catch(() => metrics.packetCountFailures.inc());
+    reconciliationShown = await refreshReconciliationGauges(temporal, metrics, reconciliationShown).catch(
+      () => {
+        metrics.packetCountFailures.inc();
+        return reconciliationShown;
+      },
+    );
     const done = waiting;
     waiting = [];
     for (const resolve of done) resolve();

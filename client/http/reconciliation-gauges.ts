@@ -9,17 +9,27 @@ import type { Metrics } from './metrics';
 /** Recent actions looked at, newest first, for one that has finished. */
 const ACTIONS_LOOKED_AT = 5;
 
-export async function refreshReconciliationGauges(temporal: Client, metrics: Metrics): Promise<void> {
+/**
+ * Sets the gauges from the newest finished run. `shown` is the run they show now: it is not read
+ * again (a finished run's report never changes). Answers the run shown after this refresh.
+ */
+export async function refreshReconciliationGauges(
+  temporal: Client,
+  metrics: Metrics,
+  shown?: string,
+): Promise<string | undefined> {
   let actions;
   try {
     actions = (await temporal.schedule.getHandle(RECONCILIATION_SCHEDULE_ID).describe()).info.recentActions;
   } catch (error) {
-    if (error instanceof ScheduleNotFoundError) return;
+    if (error instanceof ScheduleNotFoundError) return shown;
     throw error;
   }
   const newestFirst = [...actions].sort((a, b) => b.scheduledAt.getTime() - a.scheduledAt.getTime());
   for (const action of newestFirst.slice(0, ACTIONS_LOOKED_AT)) {
-    const handle = temporal.workflow.getHandle(action.action.workflow.workflowId);
+    const { workflowId } = action.action.workflow;
+    if (workflowId === shown) return shown;
+    const handle = temporal.workflow.getHandle(workflowId);
     const description = await handle.describe();
     if (description.status.name !== 'COMPLETED') continue;
     const report = (await handle.result()) as DayReconciliation;
@@ -28,6 +38,7 @@ export async function refreshReconciliationGauges(temporal: Client, metrics: Met
     metrics.reconciliationBillMatched.set(report.bill.status === 'MATCHED' ? 1 : 0);
     metrics.reconciliationPacketsNotChecked.set(report.packetsSkipped);
     metrics.reconciliationCompleted.set(Math.floor((description.closeTime ?? new Date()).getTime() / 1000));
-    return;
+    return workflowId;
   }
+  return shown;
 }

@@ -86,9 +86,9 @@ export function registerRedPacketRoutes(app: FastifyInstance, deps: RedPacketRou
         outcome = await orNotFound(authNo, () => packets.claim(authNo, claim));
         result = outcome.accepted ? 'accepted' : outcome.reason;
       } catch (error) {
-        if (error instanceof ClaimGateFullError) result = 'unavailable';
-        else if (error instanceof HttpError && error.statusCode === 404) result = 'not_found';
+        if (error instanceof HttpError && error.statusCode === 404) result = 'not_found';
         if (!(error instanceof ClaimGateFullError)) throw error;
+        result = 'unavailable';
         return reply.code(503).header('retry-after', '1').send({ error: error.message });
       } finally {
         metrics.claims.inc({ result });

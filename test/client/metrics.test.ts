@@ -151,6 +151,18 @@ describe('/metrics', () => {
     expect(text).not.toContain(authNo);
   });
 
+  it('times a claim that got no answer too: a packet that does not exist is not_found', async () => {
+    const missing = `NOPACKET${Date.now()}`;
+    const answered = await env.request('POST', `/red-packets/${missing}/claims`, {
+      claimId: 'n1',
+      payeeUserId: '2088000000000772',
+    });
+    expect(answered.status).toBe(404);
+    const scraped = await scrape();
+    expect(histogramCount(scraped, 'redpacket_claim_answer_seconds', { result: 'not_found' })).toBe(1);
+    expect(scraped.text).not.toContain(missing);
+  });
+
   it('counts a route nobody registered under one label, whatever the path asked', async () => {
     const path = `/no-such-route-${Date.now()}`;
     expect((await env.request('GET', path)).status).toBe(404);

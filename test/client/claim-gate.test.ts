@@ -1,5 +1,7 @@
 // The typed client's coalescing of claims (client/claim-gate.ts), on its own: batches, the
 // in-flight limit per packet, retries, and a failed batch failing only its own claims.
+import { context, createContextKey } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { describe, expect, it } from 'vitest';
 import {
   ClaimGate,
@@ -130,5 +132,34 @@ describe('ClaimGate', () => {
     );
     held.batches.forEach((batch) => batch.release());
     await Promise.all(waiting);
+  });
+
+  it("sends a queued batch in its first claim's trace context, not in that of the batch that freed its place", async () => {
+    // As tracing/setup.ts registers it when tracing is on.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const caller = createContextKey('caller');
+    const seen: unknown[] = [];
+    const held = heldSubmitter();
+    const gate = new ClaimGate((authNo, requests) => {
+      seen.push(context.active().getValue(caller));
+      return held.submit(authNo, requests);
+    });
+    const asCaller = (name: string, request: ClaimRequest) =>
+      context.with(context.active().setValue(caller, name), () => gate.claim('P', request));
+    const first = claims(IN_FLIGHT_PER_PACKET, 'f').map((request, index) =>
+      asCaller(`first-${index}`, request),
+    );
+    await settle();
+    const queued = asCaller('queued', { claimId: 'q', payeeUserId: '2088000000000009' });
+    await settle();
+    expect(seen).toHaveLength(IN_FLIGHT_PER_PACKET);
+    held.batches[0]!.release();
+    await settle();
+    await settle();
+    expect(seen).toHaveLength(IN_FLIGHT_PER_PACKET + 1);
+    expect(seen.at(-1)).toBe('queued');
+    held.batches.slice(1).forEach((batch) => batch.release());
+    await Promise.all([...first, queued]);
+    context.disable();
   });
 });
